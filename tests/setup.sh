@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine. Idempotent.
+#   - redis-server and haproxy from Debian
+#   - the Node peers (socket.io-client, socket.io, redis adapters) from the
+#     committed lockfile in tests/node
+#   - staticcheck into the tool cache
+# Heavy tools (Pulumi CLI, Kubernetes control plane) are built by the scripts
+# under tests/tools, which cache their output outside the checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v haproxy >/dev/null 2>&1 || need_apt+=(haproxy)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+if ((${#need_apt[@]})); then
+	echo "setup: apt-get install ${need_apt[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+# The Debian package starts a system redis on :6379; the tests start their own.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now redis-server >/dev/null 2>&1 || true; fi
+
+if [ ! -d tests/node/node_modules ] || [ tests/node/package-lock.json -nt tests/node/node_modules/.package-lock.json ]; then
+	echo "setup: npm ci (tests/node)"
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+fi
+
+tools="${HUBKIT_TOOLS:-$HOME/.cache/hubkit-tools}"
+if ! [ -x "$tools/bin/staticcheck" ]; then
+	echo "setup: installing staticcheck into $tools/bin"
+	GOBIN="$tools/bin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
