@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: help run setup test test-short lint fmt tidy-check fuzz bench tools
+.PHONY: help run setup test test-short lint fuzz bench cluster
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,3 +29,6 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 30s)
 
 bench: ## Go micro-benchmarks with -benchmem
 	$(GO) test -run '^$$' -bench . -benchmem ./service/...
+
+cluster: ## redis + 3 hub replicas + HAProxy (TLS, cookie affinity) on loopback; Ctrl-C stops
+	./tests/topology/cluster.sh
