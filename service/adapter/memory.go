@@ -1,0 +1,359 @@
+package adapter
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+
+	"github.com/hubkit/hubkit/service/socketio/parser"
+)
+
+// Lock order
+//
+//	sidShard.mu  →  roomShard.mu
+//
+// A goroutine may hold one sidShard lock and then take one roomShard lock at
+// a time; it never takes a sidShard lock while holding a roomShard lock and
+// never holds two locks of the same kind. No lock is held while calling into
+// a Namespace, a Socket or a room hook.
+
+// DefaultShards is the shard count when MemoryConfig leaves it zero.
+const DefaultShards = 32
+
+// MemoryConfig configures a Memory adapter.
+type MemoryConfig struct {
+	// Namespace is the namespace served. Required.
+	Namespace Namespace
+	// Shards is the number of lock shards of each registry. Zero means
+	// DefaultShards.
+	Shards int
+	// OnCreateRoom is called, outside any lock, when a room gets its first
+	// local member. Nil means no hook. A cluster adapter uses it to take the
+	// room's cross-node subscription.
+	OnCreateRoom func(room string)
+	// OnDeleteRoom is called, outside any lock, when a room loses its last
+	// local member.
+	OnDeleteRoom func(room string)
+}
+
+type set map[string]struct{}
+
+type roomShard struct {
+	mu    sync.RWMutex
+	rooms map[string]set // room → socket ids
+}
+
+type sidShard struct {
+	mu   sync.RWMutex
+	sids map[string]set // socket id → rooms
+}
+
+// Memory is the single-node Adapter: a sharded in-memory room registry.
+type Memory struct {
+	nsp          Namespace
+	seed         maphash.Seed
+	rooms        []roomShard
+	sids         []sidShard
+	onCreateRoom func(string)
+	onDeleteRoom func(string)
+}
+
+var _ Adapter = (*Memory)(nil)
+
+// NewMemory returns an in-memory adapter for cfg.Namespace.
+func NewMemory(cfg MemoryConfig) (*Memory, error) {
+	if cfg.Namespace == nil {
+		return nil, errNoNamespace
+	}
+	n := cfg.Shards
+	if n <= 0 {
+		n = DefaultShards
+	}
+	m := &Memory{
+		nsp:          cfg.Namespace,
+		seed:         maphash.MakeSeed(),
+		rooms:        make([]roomShard, n),
+		sids:         make([]sidShard, n),
+		onCreateRoom: cfg.OnCreateRoom,
+		onDeleteRoom: cfg.OnDeleteRoom,
+	}
+	for i := range m.rooms {
+		m.rooms[i].rooms = make(map[string]set)
+		m.sids[i].sids = make(map[string]set)
+	}
+	return m, nil
+}
+
+// MemoryFactory is a Factory of in-memory adapters.
+func MemoryFactory(nsp Namespace) (Adapter, error) {
+	return NewMemory(MemoryConfig{Namespace: nsp})
+}
+
+// Namespace returns the namespace served.
+func (m *Memory) Namespace() Namespace { return m.nsp }
+
+func (m *Memory) shard(key string) int {
+	return int(maphash.String(m.seed, key) % uint64(len(m.rooms)))
+}
+
+// AddAll adds socket id to rooms.
+func (m *Memory) AddAll(id string, rooms []string) {
+	var created []string
+	ss := &m.sids[m.shard(id)]
+	ss.mu.Lock()
+	mine := ss.sids[id]
+	if mine == nil {
+		mine = make(set, len(rooms))
+		ss.sids[id] = mine
+	}
+	for _, r := range rooms {
+		if _, ok := mine[r]; ok {
+			continue
+		}
+		mine[r] = struct{}{}
+		rs := &m.rooms[m.shard(r)]
+		rs.mu.Lock()
+		members := rs.rooms[r]
+		if members == nil {
+			members = make(set)
+			rs.rooms[r] = members
+			created = append(created, r)
+		}
+		members[id] = struct{}{}
+		rs.mu.Unlock()
+	}
+	ss.mu.Unlock()
+	if m.onCreateRoom != nil {
+		for _, r := range created {
+			m.onCreateRoom(r)
+		}
+	}
+}
+
+// removeLocked removes id from room r; the caller holds id's sid shard lock.
+func (m *Memory) removeFromRoom(id, r string) (deleted bool) {
+	rs := &m.rooms[m.shard(r)]
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	members := rs.rooms[r]
+	if members == nil {
+		return false
+	}
+	delete(members, id)
+	if len(members) == 0 {
+		delete(rs.rooms, r)
+		return true
+	}
+	return false
+}
+
+// Del removes socket id from room.
+func (m *Memory) Del(id, room string) {
+	ss := &m.sids[m.shard(id)]
+	ss.mu.Lock()
+	deleted := false
+	if mine := ss.sids[id]; mine != nil {
+		if _, ok := mine[room]; ok {
+			delete(mine, room)
+			deleted = m.removeFromRoom(id, room)
+		}
+	}
+	ss.mu.Unlock()
+	if deleted && m.onDeleteRoom != nil {
+		m.onDeleteRoom(room)
+	}
+}
+
+// DelAll removes socket id from every room.
+func (m *Memory) DelAll(id string) {
+	var deleted []string
+	ss := &m.sids[m.shard(id)]
+	ss.mu.Lock()
+	for r := range ss.sids[id] {
+		if m.removeFromRoom(id, r) {
+			deleted = append(deleted, r)
+		}
+	}
+	delete(ss.sids, id)
+	ss.mu.Unlock()
+	if m.onDeleteRoom != nil {
+		for _, r := range deleted {
+			m.onDeleteRoom(r)
+		}
+	}
+}
+
+// SocketRooms returns the rooms of socket id.
+func (m *Memory) SocketRooms(id string) []string {
+	ss := &m.sids[m.shard(id)]
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	mine, ok := ss.sids[id]
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(mine))
+	for r := range mine {
+		out = append(out, r)
+	}
+	return out
+}
+
+// Rooms returns every local room.
+func (m *Memory) Rooms() []string {
+	var out []string
+	for i := range m.rooms {
+		rs := &m.rooms[i]
+		rs.mu.RLock()
+		for r := range rs.rooms {
+			out = append(out, r)
+		}
+		rs.mu.RUnlock()
+	}
+	return out
+}
+
+// Sockets returns the local socket ids in any of rooms (all if empty).
+func (m *Memory) Sockets(rooms []string) []string {
+	return m.targets(BroadcastOptions{Rooms: rooms})
+}
+
+func (m *Memory) membersOf(room string, into set) {
+	rs := &m.rooms[m.shard(room)]
+	rs.mu.RLock()
+	for id := range rs.rooms[room] {
+		into[id] = struct{}{}
+	}
+	rs.mu.RUnlock()
+}
+
+// targets computes the socket ids selected by opts.
+func (m *Memory) targets(opts BroadcastOptions) []string {
+	var except set
+	if len(opts.Except) > 0 {
+		except = make(set)
+		for _, r := range opts.Except {
+			m.membersOf(r, except)
+		}
+	}
+	var out []string
+	if len(opts.Rooms) > 0 {
+		if len(opts.Rooms) == 1 && except == nil {
+			rs := &m.rooms[m.shard(opts.Rooms[0])]
+			rs.mu.RLock()
+			members := rs.rooms[opts.Rooms[0]]
+			out = make([]string, 0, len(members))
+			for id := range members {
+				out = append(out, id)
+			}
+			rs.mu.RUnlock()
+			return out
+		}
+		ids := make(set)
+		for _, r := range opts.Rooms {
+			m.membersOf(r, ids)
+		}
+		out = make([]string, 0, len(ids))
+		for id := range ids {
+			if _, ex := except[id]; !ex {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	for i := range m.sids {
+		ss := &m.sids[i]
+		ss.mu.RLock()
+		for id := range ss.sids {
+			if _, ex := except[id]; !ex {
+				out = append(out, id)
+			}
+		}
+		ss.mu.RUnlock()
+	}
+	return out
+}
+
+// Apply calls fn for every local socket selected by opts. No lock is held
+// while fn runs.
+func (m *Memory) Apply(opts BroadcastOptions, fn func(Socket)) {
+	for _, id := range m.targets(opts) {
+		if s, ok := m.nsp.Socket(id); ok {
+			fn(s)
+		}
+	}
+}
+
+// Broadcast encodes p once and writes the same frames to every target.
+func (m *Memory) Broadcast(_ context.Context, p *parser.Packet, opts BroadcastOptions) error {
+	p.Nsp = m.nsp.Name()
+	frames, err := parser.Encode(p)
+	if err != nil {
+		return err
+	}
+	m.Apply(opts, func(s Socket) { s.WriteFrames(frames, opts.Flags) })
+	return nil
+}
+
+// BroadcastWithAck broadcasts p with an ack id shared by all targets.
+func (m *Memory) BroadcastWithAck(_ context.Context, p *parser.Packet, opts BroadcastOptions, clientCount func(int), ack AckFunc) error {
+	p.Nsp = m.nsp.Name()
+	p.HasID, p.ID = true, m.nsp.NextAckID()
+	frames, err := parser.Encode(p)
+	if err != nil {
+		return err
+	}
+	n := 0
+	m.Apply(opts, func(s Socket) {
+		if s.RegisterAck(p.ID, opts.Flags.Timeout, ack) != nil {
+			return
+		}
+		n++
+		s.WriteFrames(frames, opts.Flags)
+	})
+	clientCount(n)
+	return nil
+}
+
+// FetchSockets returns the local sockets selected by opts.
+func (m *Memory) FetchSockets(_ context.Context, opts BroadcastOptions) ([]SocketInfo, error) {
+	var out []SocketInfo
+	m.Apply(opts, func(s Socket) { out = append(out, s.Info()) })
+	return out, nil
+}
+
+// AddSockets makes the selected local sockets join rooms.
+func (m *Memory) AddSockets(_ context.Context, opts BroadcastOptions, rooms []string) error {
+	m.Apply(opts, func(s Socket) { s.Join(rooms...) })
+	return nil
+}
+
+// DelSockets makes the selected local sockets leave rooms.
+func (m *Memory) DelSockets(_ context.Context, opts BroadcastOptions, rooms []string) error {
+	m.Apply(opts, func(s Socket) {
+		for _, r := range rooms {
+			s.Leave(r)
+		}
+	})
+	return nil
+}
+
+// DisconnectSockets disconnects the selected local sockets.
+func (m *Memory) DisconnectSockets(_ context.Context, opts BroadcastOptions, close bool) error {
+	m.Apply(opts, func(s Socket) { s.Disconnect(close) })
+	return nil
+}
+
+// ServerSideEmit is a no-op on a single node: there is no other server.
+func (m *Memory) ServerSideEmit(context.Context, []any) error { return nil }
+
+// ServerSideEmitWithAck returns no responses on a single node.
+func (m *Memory) ServerSideEmitWithAck(context.Context, []any) ([][]any, error) {
+	return nil, nil
+}
+
+// ServerCount is always 1.
+func (m *Memory) ServerCount(context.Context) (int, error) { return 1, nil }
+
+// Close is a no-op.
+func (m *Memory) Close() error { return nil }
