@@ -1,0 +1,361 @@
+package redisadapter
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hubkit/hubkit/service/adapter"
+)
+
+// Cluster owns the Redis connections shared by the namespace adapters of
+// one socketio server.
+type Cluster struct {
+	cfg        Config
+	client     redis.UniversalClient
+	ownsClient bool
+	log        *slog.Logger
+	m          *metrics
+	pub        *publisher
+
+	mu       sync.Mutex
+	subs     map[int]*subscriber // by hash slot on Redis Cluster in sharded mode; key -1 otherwise
+	handlers map[string]handler  // "<prefix>#<nsp>#" (and "-request"/"-response" forms) → namespace adapter
+	closed   bool
+
+	ready     chan struct{}
+	readyOnce sync.Once
+	upCount   atomic.Int32 // subscribers currently connected
+	wg        sync.WaitGroup
+}
+
+// handler receives the messages of one namespace.
+type handler interface {
+	onMessage(channel string, payload []byte)
+}
+
+// New connects to Redis (cfg.Client, or a client built from cfg.URL),
+// checks it answers within ctx, and starts the subscription loop and the
+// publisher.
+func New(ctx context.Context, cfg Config) (*Cluster, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	c := &Cluster{cfg: cfg, log: cfg.Logger, m: newMetrics(), subs: map[int]*subscriber{},
+		handlers: map[string]handler{}, ready: make(chan struct{})}
+	switch {
+	case cfg.Client != nil:
+		c.client = cfg.Client
+	case cfg.URL != "":
+		cl, err := NewClient(cfg.URL)
+		if err != nil {
+			return nil, err
+		}
+		c.client, c.ownsClient = cl, true
+	default:
+		return nil, ErrNoClient
+	}
+	if err := c.client.Ping(ctx).Err(); err != nil {
+		if c.ownsClient {
+			_ = c.client.Close()
+		}
+		return nil, fmt.Errorf("redisadapter: ping: %w", err)
+	}
+	if cfg.Registerer != nil {
+		for _, col := range c.m.collectors() {
+			if err := cfg.Registerer.Register(col); err != nil {
+				if c.ownsClient {
+					_ = c.client.Close()
+				}
+				return nil, fmt.Errorf("redisadapter: register metrics: %w", err)
+			}
+		}
+	}
+	c.pub = newPublisher(c.client, cfg.PublishQueue, cfg.MaxBatch, c.m, c.log)
+	c.log.Info("redisadapter: connected", "mode", string(cfg.Mode), "prefix", cfg.Prefix)
+	return c, nil
+}
+
+// Collectors returns the Prometheus collectors, for callers that register
+// them themselves.
+func (c *Cluster) Collectors() []prometheus.Collector { return c.m.collectors() }
+
+// Mode returns the protocol in use.
+func (c *Cluster) Mode() Mode { return c.cfg.Mode }
+
+// Ready reports whether the subscription was confirmed at least once. It
+// stays true through later Redis outages (see Connected).
+func (c *Cluster) Ready() bool {
+	select {
+	case <-c.ready:
+		return true
+	default:
+		return false
+	}
+}
+
+// WaitReady blocks until Ready or ctx ends.
+func (c *Cluster) WaitReady(ctx context.Context) error {
+	select {
+	case <-c.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Connected reports whether every subscription connection is up right now.
+func (c *Cluster) Connected() bool {
+	c.mu.Lock()
+	n := len(c.subs)
+	c.mu.Unlock()
+	return n > 0 && int(c.upCount.Load()) == n
+}
+
+// Factory returns the adapter.Factory to give socketio.Config.Adapter.
+func (c *Cluster) Factory() adapter.Factory {
+	return func(nsp adapter.Namespace) (adapter.Adapter, error) {
+		return c.NewAdapter(nsp)
+	}
+}
+
+// NewAdapter creates the adapter of one namespace and subscribes its
+// channels.
+func (c *Cluster) NewAdapter(nsp adapter.Namespace) (adapter.Adapter, error) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	if c.cfg.Mode == ModeSharded {
+		return newSharded(c, nsp)
+	}
+	return newClassic(c, nsp)
+}
+
+// nsKey extracts the "<a>#<nsp>#" part of a channel name.
+func nsKey(channel string) string {
+	i := strings.IndexByte(channel, '#')
+	if i < 0 {
+		return channel
+	}
+	j := strings.IndexByte(channel[i+1:], '#')
+	if j < 0 {
+		return channel
+	}
+	return channel[:i+1+j+1]
+}
+
+func (c *Cluster) register(key string, h handler) {
+	c.mu.Lock()
+	c.handlers[key] = h
+	c.mu.Unlock()
+}
+
+func (c *Cluster) unregister(key string) {
+	c.mu.Lock()
+	delete(c.handlers, key)
+	c.mu.Unlock()
+}
+
+func (c *Cluster) dispatch(channel string, payload []byte) {
+	c.m.received.Inc()
+	c.mu.Lock()
+	h := c.handlers[nsKey(channel)]
+	c.mu.Unlock()
+	if h != nil {
+		h.onMessage(channel, payload)
+	}
+}
+
+// subFor returns the subscriber for a channel, starting it when needed.
+// Only sharded subscriptions on Redis Cluster use one connection per slot.
+func (c *Cluster) subFor(channel string, kind subKind) (*subscriber, error) {
+	key := -1
+	_, isCluster := c.client.(*redis.ClusterClient)
+	if kind == subShard && isCluster {
+		key = hashSlot(channel)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, ErrClosed
+	}
+	if s := c.subs[key]; s != nil {
+		return s, nil
+	}
+	s := newSubscriber(&subscriber{
+		newPS: func() *redis.PubSub {
+			if kind == subShard {
+				return c.client.SSubscribe(context.Background())
+			}
+			return c.client.Subscribe(context.Background())
+		},
+		onMsg: c.dispatch,
+		onUp: func(first bool, down time.Duration) {
+			c.upCount.Add(1)
+			c.m.connected.Set(1)
+			if first {
+				c.log.Info("redisadapter: subscribed")
+			} else {
+				c.log.Info("redisadapter: subscription restored", "down_for", down.String())
+			}
+			c.readyOnce.Do(func() { close(c.ready) })
+		},
+		onDown: func(err error) {
+			c.upCount.Add(-1)
+			c.m.connected.Set(0)
+			c.m.reconnects.Inc()
+			c.log.Warn("redisadapter: subscription lost, reconnecting", "err", err)
+		},
+		minB: c.cfg.MinBackoff,
+		maxB: c.cfg.MaxBackoff,
+		log:  c.log,
+	})
+	c.subs[key] = s
+	return s, nil
+}
+
+func (c *Cluster) subscribe(ctx context.Context, kind subKind, channels ...string) error {
+	for _, ch := range channels {
+		s, err := c.subFor(ch, kind)
+		if err != nil {
+			return err
+		}
+		if err := s.add(ctx, kind, ch); err != nil {
+			// kept and retried on reconnect; the loop reports the outage
+			c.log.Debug("redisadapter: subscribe deferred", "channel", ch, "err", err)
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) unsubscribe(ctx context.Context, kind subKind, channels ...string) {
+	for _, ch := range channels {
+		s, err := c.subFor(ch, kind)
+		if err != nil {
+			return
+		}
+		_ = s.remove(ctx, kind, ch)
+	}
+}
+
+func (c *Cluster) publish(channel string, payload []byte) bool {
+	return c.pub.enqueue(pubItem{channel: channel, payload: payload, sharded: c.cfg.Mode == ModeSharded})
+}
+
+// numSub runs PUBSUB NUMSUB or SHARDNUMSUB, summed over the masters of a
+// Redis Cluster (as Node does for NUMSUB).
+func (c *Cluster) numSub(ctx context.Context, channel string) (int, error) {
+	if c.cfg.Mode == ModeSharded {
+		res, err := c.client.PubSubShardNumSub(ctx, channel).Result()
+		if err != nil {
+			return 0, fmt.Errorf("redisadapter: PUBSUB SHARDNUMSUB: %w", err)
+		}
+		return int(res[channel]), nil
+	}
+	if cc, ok := c.client.(*redis.ClusterClient); ok {
+		var total atomic.Int64
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			res, err := n.PubSubNumSub(ctx, channel).Result()
+			if err != nil {
+				return err
+			}
+			total.Add(res[channel])
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("redisadapter: PUBSUB NUMSUB: %w", err)
+		}
+		return int(total.Load()), nil
+	}
+	res, err := c.client.PubSubNumSub(ctx, channel).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redisadapter: PUBSUB NUMSUB: %w", err)
+	}
+	return int(res[channel]), nil
+}
+
+// Close stops the subscription loops, publishes what is queued, and closes
+// the Redis client when New created it. It is idempotent.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	subs := c.subs
+	c.subs = map[int]*subscriber{}
+	c.mu.Unlock()
+	for _, s := range subs {
+		s.close()
+	}
+	c.pub.close()
+	c.wg.Wait()
+	if c.ownsClient {
+		return c.client.Close()
+	}
+	return nil
+}
+
+// goTracked runs fn on a goroutine that Close waits for.
+func (c *Cluster) goTracked(fn func()) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		fn()
+	}()
+}
+
+// randomID returns n random bytes, hex encoded (sharded ids, 16 chars for 8).
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+const uidAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+// randomUID returns an n-character id like Node's uid2 (classic uids and
+// request ids are 6 characters).
+func randomUID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = uidAlphabet[b[i]&63]
+	}
+	return string(b)
+}
+
+// hashSlot is the Redis Cluster key slot of a channel (CRC16/XMODEM of the
+// key or of its {hashtag}, mod 16384).
+func hashSlot(key string) int {
+	if s := strings.IndexByte(key, '{'); s >= 0 {
+		if e := strings.IndexByte(key[s+1:], '}'); e > 0 {
+			key = key[s+1 : s+1+e]
+		}
+	}
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc ^= uint16(key[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return int(crc) % 16384
+}

@@ -1,0 +1,34 @@
+// Package redisadapter clusters socketio namespaces through Redis, wire
+// compatible with Node's @socket.io/redis-adapter 8.x so that Go and Node
+// replicas can share one cluster, and @socket.io/redis-emitter can publish
+// into it.
+//
+// Two modes are supported (Config.Mode, HUB_REDIS_MODE):
+//
+//   - ModeClassic: createAdapter's protocol — PUBLISH/PSUBSCRIBE, msgpack
+//     [uid, packet, opts] broadcasts and the request/response protocol on
+//     "socket.io-request#<nsp>#" / "socket.io-response#<nsp>#".
+//   - ModeSharded: createShardedAdapter's protocol in its default "dynamic"
+//     subscription mode — SPUBLISH/SSUBSCRIBE (Redis 7+, Redis Cluster),
+//     JSON {type,data,uid,nsp} messages, one channel per public room.
+//
+// A Cluster owns the Redis connections: one supervised subscription loop
+// (reconnect with backoff, automatic resubscribe, state in logs and
+// metrics) and one batching publisher (a bounded queue drained into
+// pipelines, so callers never wait for a Redis round trip). Cluster.Factory
+// returns the adapter.Factory the socketio server calls per namespace; each
+// namespace adapter embeds adapter.Memory for its local rooms. Byte-level
+// encoding lives in the wire subpackage. No go-redis type crosses into the
+// socketio or adapter packages.
+//
+// While Redis is unreachable local delivery continues, publishes are
+// dropped (counted in metrics), and cross-replica delivery resumes by
+// itself once the subscription is re-established. Ready reports true once
+// the first subscription was confirmed and stays true through later Redis
+// outages, so a Redis blink does not take every replica out of service;
+// Connected reports the live state.
+//
+// Concurrency: every exported method is safe for concurrent use. Messages
+// from Redis are handled in order on the subscription goroutine, except
+// server-side emits, which run user handlers on their own goroutines.
+package redisadapter
