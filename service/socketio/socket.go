@@ -47,6 +47,9 @@ func newSocket(nsp *Namespace, c *client, auth json.RawMessage) *Socket {
 		handlers: make(map[string]EventHandler),
 		acks:     make(map[uint64]*pendingAck),
 	}
+	if len(auth) == 0 {
+		auth = json.RawMessage(`{}`) // Node: socket.handshake.auth defaults to {}
+	}
 	s.hs.Auth = auth
 	s.view = &socketView{s}
 	return s
