@@ -43,19 +43,23 @@ func (s *session) OnClose(reason string) {
 
 // testServer is an Engine.IO server on a loopback httptest server.
 type testServer struct {
-	t     *testing.T
-	eio   *Server
-	http  *httptest.Server
-	conns chan *session
+	t    *testing.T
+	eio  *Server
+	http *httptest.Server
+
+	mu       sync.Mutex
+	sessions map[string]*session
 }
 
 // newTestServer starts a server; echo makes every session echo its messages.
 func newTestServer(t *testing.T, cfg Config, echo bool) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, conns: make(chan *session, 1024)}
+	ts := &testServer{t: t, sessions: make(map[string]*session)}
 	cfg.OnConnection = func(c *Conn) ConnHandler {
 		s := &session{conn: c, echo: echo, msgs: make(chan Message, 1024), closed: make(chan string, 2)}
-		ts.conns <- s
+		ts.mu.Lock()
+		ts.sessions[c.ID()] = s
+		ts.mu.Unlock()
 		return s
 	}
 	srv, err := NewServer(cfg)
@@ -94,16 +98,16 @@ func (ts *testServer) wsURL(query string) string {
 	return "ws" + strings.TrimPrefix(ts.http.URL, "http") + testPath + "?" + query
 }
 
-// nextSession returns the session the server opened next.
-func (ts *testServer) nextSession() *session {
+// session returns the server side of session sid.
+func (ts *testServer) session(sid string) *session {
 	ts.t.Helper()
-	select {
-	case s := <-ts.conns:
-		return s
-	case <-time.After(5 * time.Second):
-		ts.t.Fatal("no session opened")
-		return nil
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	s := ts.sessions[sid]
+	if s == nil {
+		ts.t.Fatalf("no session %q", sid)
 	}
+	return s
 }
 
 // response is a read HTTP response.
@@ -200,7 +204,8 @@ func (ts *testServer) handshake() (openInfo, *session) {
 	if res.status != http.StatusOK {
 		ts.t.Fatalf("handshake: %d %q", res.status, res.body)
 	}
-	return parseOpen(ts.t, res.body), ts.nextSession()
+	o := parseOpen(ts.t, res.body)
+	return o, ts.session(o.SID)
 }
 
 // dial opens a websocket to the server.
@@ -259,7 +264,8 @@ func (ts *testServer) dialSession() (*websocket.Conn, openInfo, *session) {
 	}
 	ts.t.Cleanup(func() { ws.CloseNow() })
 	_, open := read(ts.t, ws)
-	return ws, parseOpen(ts.t, open), ts.nextSession()
+	o := parseOpen(ts.t, open)
+	return ws, o, ts.session(o.SID)
 }
 
 func (s *session) next(t *testing.T) Message {

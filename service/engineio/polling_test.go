@@ -34,7 +34,7 @@ func TestHandshakePolling(t *testing.T) {
 	if res.body != want {
 		t.Errorf("open packet\n got %s\nwant %s", res.body, want)
 	}
-	s := ts.nextSession()
+	s := ts.session(o.SID)
 	if s.conn.ID() != o.SID || s.conn.Transport() != "polling" {
 		t.Errorf("conn %s %s", s.conn.ID(), s.conn.Transport())
 	}
