@@ -1,0 +1,258 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/hubkit/hubkit/service/adapter"
+	"github.com/hubkit/hubkit/service/socketio"
+	"github.com/hubkit/hubkit/service/socketio/parser"
+)
+
+// SocketIOConfig configures [NewSocketIO].
+type SocketIOConfig struct {
+	// Settings supplies the Engine.IO limits, the JWT keys and the origins.
+	Settings Settings
+	// Adapter creates the namespace adapter. Nil = in-memory (single node).
+	Adapter adapter.Factory
+	// Ready reports whether the adapter is ready (e.g. its Redis
+	// subscription is confirmed). Nil = always ready.
+	Ready func() bool
+	// CloseAdapter releases what backs Adapter (e.g. the Redis connections);
+	// it is called after the Socket.IO server is closed. Nil = nothing.
+	CloseAdapter func() error
+	// Metrics is optional.
+	Metrics *Metrics
+	// Logger; nil = discard.
+	Logger *slog.Logger
+}
+
+// SocketIO is the hub's Socket.IO stack: a socketio.Server whose namespace
+// "/" runs the client contract behind JWT auth. It implements [Sockets],
+// [Publisher] and [Broadcaster]. It is safe for concurrent use.
+type SocketIO struct {
+	srv      *socketio.Server
+	nsp      *socketio.Namespace
+	contract *Contract
+	verifier *Verifier // nil = open
+	metrics  *Metrics
+	log      *slog.Logger
+	ready    func() bool
+	closeAd  func() error
+}
+
+// NewSocketIO builds the Socket.IO server and registers the contract.
+func NewSocketIO(cfg SocketIOConfig) (*SocketIO, error) {
+	s := cfg.Settings
+	x := &SocketIO{metrics: cfg.Metrics, log: orDiscard(cfg.Logger), ready: cfg.Ready, closeAd: cfg.CloseAdapter}
+	if s.AuthEnabled() {
+		v, err := NewVerifier(VerifierConfig{Secret: s.JWTSecret, PublicKey: s.JWTPublicKey})
+		if err != nil {
+			return nil, err
+		}
+		x.verifier = v
+	}
+	factory := cfg.Adapter
+	if factory == nil {
+		factory = adapter.MemoryFactory
+	}
+	srv, err := socketio.New(socketio.Config{
+		Adapter:        countingFactory(factory, cfg.Metrics),
+		Logger:         x.log,
+		PingInterval:   s.PingInterval,
+		PingTimeout:    s.PingTimeout,
+		MaxPayload:     s.MaxPayload,
+		WriteQueueSize: s.WriteQueue,
+		AllowedOrigins: s.AllowedOrigins,
+	})
+	if err != nil {
+		return nil, err
+	}
+	x.srv = srv
+	if x.nsp, err = srv.OfErr("/"); err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	if x.contract, err = NewContract(ContractConfig{Broadcaster: x, Metrics: cfg.Metrics, Logger: x.log}); err != nil {
+		_ = srv.Close()
+		return nil, err
+	}
+	cfg.Metrics.observeConnections(srv.EngineCount)
+	x.nsp.Use(x.authenticate)
+	x.nsp.OnConnection(x.onConnection)
+	return x, nil
+}
+
+// Contract returns the client contract (its room count feeds /metrics).
+func (x *SocketIO) Contract() *Contract { return x.contract }
+
+// ServeHTTP serves Socket.IO under /socket.io/.
+func (x *SocketIO) ServeHTTP(w http.ResponseWriter, r *http.Request) { x.srv.ServeHTTP(w, r) }
+
+// Ready reports whether the adapter is ready.
+func (x *SocketIO) Ready() bool { return x.ready == nil || x.ready() }
+
+// Close closes every connection, the namespace adapters, then what backs
+// them (Redis) last.
+func (x *SocketIO) Close(context.Context) error {
+	err := x.srv.Close()
+	if x.closeAd != nil {
+		err = errors.Join(err, x.closeAd())
+	}
+	return err
+}
+
+// Publish emits event(data) to room on every replica (the publish API).
+func (x *SocketIO) Publish(ctx context.Context, room, event string, data json.RawMessage) error {
+	var args []any
+	if len(data) > 0 {
+		args = []any{data}
+	}
+	return x.Broadcast(ctx, room, event, args, "")
+}
+
+// Broadcast emits event(args...) to room on every replica, except the socket
+// except ("" = nobody).
+func (x *SocketIO) Broadcast(_ context.Context, room, event string, args []any, except string) error {
+	op := x.nsp.To(room)
+	if except != "" {
+		op = op.Except(except)
+	}
+	return op.Emit(event, args...)
+}
+
+// authenticate is the CONNECT middleware: it verifies the JWT of the auth
+// payload ({token}) and stores the socket's grants.
+func (x *SocketIO) authenticate(s *socketio.Socket) error {
+	if x.verifier == nil {
+		s.SetData(OpenGrants())
+		return nil
+	}
+	token, err := TokenFromAuth(s.Handshake().Auth)
+	if err == nil {
+		var g Grants
+		if g, err = x.verifier.Verify(token); err == nil {
+			s.SetData(g)
+			return nil
+		}
+	}
+	code := "token_invalid"
+	switch {
+	case errors.Is(err, ErrTokenExpired):
+		code = "token_expired"
+	case errors.Is(err, ErrTokenMissing):
+		code = "token_missing"
+	}
+	x.metrics.Error("auth_" + code)
+	x.log.Debug("connect refused", "code", code, "err", err, "addr", s.Handshake().Address)
+	return &socketio.ConnectError{Message: err.Error(), Data: map[string]string{"code": code}}
+}
+
+func (x *SocketIO) onConnection(s *socketio.Socket) {
+	g, _ := s.Data().(Grants)
+	sess := x.contract.Connect(member{s}, g)
+	s.On(EventJoin, func(args socketio.Args, ack socketio.AckFunc) {
+		room, ok := StringArg(args, 0)
+		a := Ack{Error: "join(room, ack): room must be a string"}
+		if ok {
+			a = x.contract.Join(sess, room)
+		} else {
+			x.metrics.Error("join_bad_args")
+		}
+		x.reply(s, EventJoin, ack, a)
+	})
+	s.On(EventLeave, func(args socketio.Args, ack socketio.AckFunc) {
+		room, ok := StringArg(args, 0)
+		a := Ack{Error: "leave(room, ack): room must be a string"}
+		if ok {
+			a = x.contract.Leave(sess, room)
+		} else {
+			x.metrics.Error("leave_bad_args")
+		}
+		x.reply(s, EventLeave, ack, a)
+	})
+	s.On(EventPublish, func(args socketio.Args, ack socketio.AckFunc) {
+		room, okRoom := StringArg(args, 0)
+		event, okEvent := StringArg(args, 1)
+		var a Ack
+		switch {
+		case !okRoom:
+			x.metrics.Error("publish_bad_args")
+			a = Ack{Error: "publish(room, event, payload, ack): room must be a string"}
+		case !okEvent:
+			x.metrics.Error("publish_bad_args")
+			a = Ack{Error: "publish(room, event, payload, ack): event must be a string"}
+		default:
+			a = x.contract.Publish(context.Background(), sess, room, event, []any(args[2:]))
+		}
+		x.reply(s, EventPublish, ack, a)
+	})
+	s.OnDisconnect(func(reason string) {
+		x.contract.Disconnect(sess)
+		if reason == slowConsumerReason {
+			x.metrics.SlowConsumer()
+		}
+	})
+}
+
+// slowConsumerReason is engineio.ReasonSlowConsumer as socketio reports it.
+const slowConsumerReason = "slow consumer"
+
+// reply acks a contract call; without an ack callback a failure is emitted
+// as EventError so that it is never silent.
+func (x *SocketIO) reply(s *socketio.Socket, op string, ack socketio.AckFunc, a Ack) {
+	if ack != nil {
+		if err := ack(a); err != nil {
+			x.log.Debug("ack failed", "sid", s.ID(), "op", op, "err", err)
+		}
+		return
+	}
+	if a.Error != "" {
+		_ = s.Emit(EventError, map[string]string{"op": op, "error": a.Error})
+	}
+}
+
+// member adapts *socketio.Socket to Member.
+type member struct{ s *socketio.Socket }
+
+func (m member) ID() string              { return m.s.ID() }
+func (m member) Join(room string) error  { m.s.Join(room); return nil }
+func (m member) Leave(room string) error { m.s.Leave(room); return nil }
+
+// countingFactory wraps an adapter factory so that every packet an adapter
+// writes to a local socket (local and cross-replica broadcasts alike) is
+// counted in hub_messages_out_total.
+func countingFactory(f adapter.Factory, m *Metrics) adapter.Factory {
+	if m == nil {
+		return f
+	}
+	return func(nsp adapter.Namespace) (adapter.Adapter, error) {
+		return f(countingNamespace{Namespace: nsp, m: m})
+	}
+}
+
+type countingNamespace struct {
+	adapter.Namespace
+	m *Metrics
+}
+
+func (n countingNamespace) Socket(id string) (adapter.Socket, bool) {
+	s, ok := n.Namespace.Socket(id)
+	if !ok {
+		return s, ok
+	}
+	return countingSocket{Socket: s, m: n.m}, true
+}
+
+type countingSocket struct {
+	adapter.Socket
+	m *Metrics
+}
+
+func (s countingSocket) WriteFrames(frames []parser.Frame, flags adapter.BroadcastFlags) {
+	s.m.MessagesOut(1)
+	s.Socket.WriteFrames(frames, flags)
+}
