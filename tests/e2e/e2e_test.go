@@ -40,7 +40,7 @@ func TestBinary(t *testing.T) {
 			url, _ := serve(t, newHub(t, m.transports), "127.0.0.1:0")
 			c := runClient(t, "binary", url, m.client)
 			c.expect(`{"event":"echo-back","top":"AQID","nested":"BAU=","n":1}`)
-			c.expect(`{"event":"bin","data":"ChQe"}`)        // 10,20,30
+			c.expect(`{"event":"bin","data":"ChQe"}`)         // 10,20,30
 			c.expect(`{"event":"bin-ack-was","data":"HhQK"}`) // reversed by the client
 			c.finish()
 		})
