@@ -564,3 +564,14 @@ func (p *failoverProxy) Close() {
 	}
 	p.wg.Wait()
 }
+
+// runHubOnce runs the hub expecting it to exit at once; it returns its
+// combined output and exit error.
+func runHubOnce(env map[string]string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, hubBin)
+	cmd.Env = hubEnv(env)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
