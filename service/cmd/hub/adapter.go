@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hubkit/hubkit/service/adapter"
 	"github.com/hubkit/hubkit/service/hub"
+	"github.com/hubkit/hubkit/service/redisadapter"
 )
+
+// redisConnectTimeout bounds the first connection to Redis at start.
+const redisConnectTimeout = 10 * time.Second
 
 // adapterWiring is the namespace adapter chosen from the settings.
 type adapterWiring struct {
@@ -17,11 +22,27 @@ type adapterWiring struct {
 }
 
 // newAdapter returns the in-memory adapter without REDIS_URL, else the Redis
-// adapter in HUB_REDIS_MODE.
-func newAdapter(_ context.Context, s hub.Settings, _ *hub.Metrics, log *slog.Logger) (adapterWiring, error) {
+// adapter in HUB_REDIS_MODE, its metrics on the hub's registry.
+func newAdapter(ctx context.Context, s hub.Settings, m *hub.Metrics, log *slog.Logger) (adapterWiring, error) {
+	if s.RecoveryWindow > 0 {
+		log.Debug("connection state recovery is not implemented by the socketio layer yet; HUB_RECOVERY_WINDOW has no effect")
+	}
 	if s.RedisURL == "" {
 		log.Info("adapter: in-memory (single node); set REDIS_URL to cluster")
 		return adapterWiring{}, nil
 	}
-	return adapterWiring{}, errors.New("REDIS_URL is set but the Redis adapter is not wired yet")
+	mode, err := redisadapter.ParseMode(s.RedisMode)
+	if err != nil {
+		return adapterWiring{}, fmt.Errorf("%s=%s: %w", hub.EnvRedisMode, s.RedisMode, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, redisConnectTimeout)
+	defer cancel()
+	cl, err := redisadapter.New(ctx, redisadapter.Config{
+		URL: s.RedisURL, Mode: mode, Logger: log, Registerer: m.Registry(),
+	})
+	if err != nil {
+		return adapterWiring{}, fmt.Errorf("redis adapter: %w", err)
+	}
+	log.Info("adapter: redis", "mode", string(mode))
+	return adapterWiring{factory: cl.Factory(), ready: cl.Ready, close: cl.Close}, nil
 }

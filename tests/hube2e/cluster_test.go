@@ -1,0 +1,58 @@
+package hube2e
+
+import (
+	"testing"
+
+	"github.com/hubkit/hubkit/service/redisadapter/redistest"
+)
+
+// TestClusterThroughRedis: two hub replicas on one real redis-server, in
+// each Redis mode. A publish on one replica reaches the room's members on
+// the other (never the publisher), and so does an API publish; readiness
+// waits for the Redis subscription.
+func TestClusterThroughRedis(t *testing.T) {
+	needNode(t)
+	t.Parallel()
+	for _, mode := range []string{"classic", "sharded"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			rs := redistest.Start(t)
+			env := map[string]string{"REDIS_URL": rs.URL(), "HUB_REDIS_MODE": mode, "HUB_API_KEY": "k"}
+			a := startHub(t, env)
+			b := startHub(t, env)
+			p := startPuppet(t)
+			p.Connect("a1", a.url, map[string]any{"transports": []string{"websocket"}})
+			p.Connect("a2", a.url, map[string]any{"transports": []string{"websocket"}})
+			p.Connect("b1", b.url, map[string]any{"transports": []string{"polling"}})
+			for _, id := range []string{"a1", "a2", "b1"} {
+				ok(t, id+" join", p.Call(id, "join", "room"))
+				ok(t, id+" join ctl", p.Call(id, "join", "ctl"))
+			}
+			// a1 publishes: a2 (same replica) and b1 (other replica) receive.
+			ok(t, "publish", p.Call("a1", "publish", "room", "m", map[string]any{"from": "a1"}))
+			for _, id := range []string{"a2", "b1"} {
+				e, _ := p.WaitFrom(0, id+" gets m", func(e event) bool { return e.ID == id && e.Event == "m" })
+				if string(e.Args[0]) != `{"from":"a1"}` {
+					t.Fatalf("%s got %s", id, e.Args[0])
+				}
+			}
+			// b1 answers on ctl from the other replica; a1 must have seen no m
+			// before that marker, and m reached a1 never.
+			ok(t, "marker", p.Call("b1", "publish", "ctl", "marker", 1))
+			p.WaitFrom(0, "a1 marker", func(e event) bool { return e.ID == "a1" && e.Event == "marker" })
+			if got := received(p, "a1", "m"); len(got) != 0 {
+				t.Fatalf("publisher received its own publish: %+v", got)
+			}
+			// An API publish on b reaches every member on both replicas.
+			from := p.Len()
+			if st, body := post(t, b.url+"/api/v1/publish", "Bearer k", "application/json", `{"room":"room","event":"api","data":"x"}`); st != 202 {
+				t.Fatalf("API publish: %d %v", st, body)
+			}
+			for _, id := range []string{"a1", "a2", "b1"} {
+				p.WaitFrom(from, id+" gets api", func(e event) bool { return e.ID == id && e.Event == "api" })
+			}
+			a.Stop()
+			b.Stop()
+		})
+	}
+}
