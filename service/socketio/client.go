@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hubkit/hubkit/service/socketio/parser"
@@ -29,7 +30,7 @@ type client struct {
 	mu           sync.Mutex
 	sockets      map[string]*Socket // by namespace name
 	connectTimer *time.Timer
-	closed       bool
+	closed       atomic.Bool
 }
 
 func (srv *Server) newClient(conn engineConn, hs Handshake) *client {
@@ -45,7 +46,7 @@ func (srv *Server) newClient(conn engineConn, hs Handshake) *client {
 	}
 	c.connectTimer = time.AfterFunc(srv.cfg.ConnectTimeout, func() {
 		c.mu.Lock()
-		idle := len(c.sockets) == 0 && !c.closed
+		idle := len(c.sockets) == 0 && !c.closed.Load()
 		c.mu.Unlock()
 		if idle {
 			srv.log.Debug("socketio: no namespace joined in time", "conn", conn.ID())
@@ -65,10 +66,7 @@ func newID() string {
 // the connection is closed; errors mean the connection is gone (a full
 // queue closes it as a slow consumer inside engineio).
 func (c *client) write(frames []parser.Frame, volatile bool) error {
-	c.mu.Lock()
-	closed := c.closed
-	c.mu.Unlock()
-	if closed {
+	if c.closed.Load() {
 		if volatile {
 			return nil
 		}
@@ -118,7 +116,7 @@ func (c *client) connect(name string, auth json.RawMessage) {
 func (c *client) attach(s *Socket) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.closed.Load() {
 		return false
 	}
 	c.sockets[s.nsp.name] = s
@@ -160,7 +158,7 @@ func (c *client) disconnectAll() {
 // onClose is called once when the Engine.IO connection closed.
 func (c *client) onClose(reason string) {
 	c.mu.Lock()
-	c.closed = true
+	c.closed.Store(true)
 	if c.connectTimer != nil {
 		c.connectTimer.Stop()
 		c.connectTimer = nil

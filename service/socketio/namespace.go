@@ -174,9 +174,7 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 	if !c.attach(s) {
 		return // the connection closed meanwhile
 	}
-	s.mu.Lock()
-	s.connected = true
-	s.mu.Unlock()
+	s.connected.Store(true)
 	n.mu.Lock()
 	n.sockets[s.id] = s
 	handlers := append([](func(*Socket)){}, n.onConnection...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hubkit/hubkit/service/adapter"
@@ -28,8 +29,9 @@ type Socket struct {
 	hs     Handshake
 	view   *socketView
 
+	connected atomic.Bool
+
 	mu              sync.Mutex
-	connected       bool
 	handlers        map[string]EventHandler
 	anyHandlers     []AnyHandler
 	onDisconnecting []func(reason string)
@@ -71,11 +73,7 @@ func (s *Socket) Transport() string { return s.client.conn.Transport() }
 func (s *Socket) ConnID() string { return s.client.conn.ID() }
 
 // Connected reports whether the socket is connected.
-func (s *Socket) Connected() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.connected
-}
+func (s *Socket) Connected() bool { return s.connected.Load() }
 
 // Data returns the per-socket data set with SetData.
 func (s *Socket) Data() any {
@@ -232,7 +230,7 @@ func (s *Socket) emitWithCallback(event string, args []any, cb func(error, Args)
 func (s *Socket) registerAck(id uint64, cb func(error, Args), timeout time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.connected {
+	if !s.connected.Load() {
 		return ErrNotConnected
 	}
 	if len(s.acks) >= s.nsp.srv.cfg.MaxPendingAcks {
@@ -350,12 +348,10 @@ func (s *Socket) ackResponder(id uint64) AckFunc {
 
 // onClose runs the disconnection: handlers, rooms, pending acks.
 func (s *Socket) onClose(reason string) {
-	s.mu.Lock()
-	if !s.connected {
-		s.mu.Unlock()
+	if !s.connected.CompareAndSwap(true, false) {
 		return
 	}
-	s.connected = false
+	s.mu.Lock()
 	disconnecting := s.onDisconnecting
 	disconnect := s.onDisconnect
 	acks := s.acks
