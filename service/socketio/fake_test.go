@@ -118,16 +118,6 @@ func (c *testConn) expect(text string) {
 	}
 }
 
-// noMore asserts nothing else was written so far.
-func (c *testConn) noMore() {
-	c.t.Helper()
-	c.f.mu.Lock()
-	defer c.f.mu.Unlock()
-	if c.next < len(c.f.out) {
-		c.t.Fatalf("unexpected frame %q", c.f.out[c.next].Data)
-	}
-}
-
 func (c *testConn) closeReason() (string, bool) {
 	c.f.mu.Lock()
 	defer c.f.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -185,7 +186,7 @@ func (w *wsConn) expectClose() {
 	w.t.Helper()
 	for {
 		if _, _, err := w.read(true); err != nil {
-			if errors := err.Error(); strings.Contains(errors, "deadline") {
+			if errors.Is(err, context.DeadlineExceeded) {
 				w.t.Fatalf("connection not closed: %v", err)
 			}
 			return

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 )
 
@@ -74,8 +76,8 @@ func TestSocketIOConnect(t *testing.T) {
 		for {
 			_, b, err := w.read(false)
 			if err != nil {
-				if err.Error() == "" {
-					t.Fatal(err)
+				if errors.Is(err, context.DeadlineExceeded) {
+					t.Fatal("not closed by the connect timeout")
 				}
 				return // closed
 			}
