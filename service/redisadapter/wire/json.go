@@ -73,7 +73,7 @@ func appendJSNumber(dst []byte, v Value) []byte {
 		return append(dst, '0')
 	}
 	abs := math.Abs(f)
-	if abs >= 1e-7 && abs < 1e21 {
+	if abs >= 1e-6 && abs < 1e21 {
 		return strconv.AppendFloat(dst, f, 'f', -1, 64)
 	}
 	s := strconv.FormatFloat(f, 'e', -1, 64) // 1.5e-07, 1e+21
