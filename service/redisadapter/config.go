@@ -47,10 +47,10 @@ const (
 
 // Errors.
 var (
-	ErrNoClient     = errors.New("redisadapter: Config.Client or Config.URL is required")
-	ErrClosed       = errors.New("redisadapter: closed")
-	ErrTimeout      = errors.New("redisadapter: timeout reached while waiting for responses")
-	ErrQueueFull    = errors.New("redisadapter: publish queue full")
+	ErrNoClient  = errors.New("redisadapter: Config.Client or Config.URL is required")
+	ErrClosed    = errors.New("redisadapter: closed")
+	ErrTimeout   = errors.New("redisadapter: timeout reached while waiting for responses")
+	ErrQueueFull = errors.New("redisadapter: publish queue full")
 )
 
 // Config configures a Cluster. Every zero value means the documented default.

@@ -38,7 +38,9 @@ func ShardedChannel(prefix, nsp string) string { return prefix + "#" + nsp + "#"
 
 // ShardedRoomChannel is the dynamic channel of a room (and, with a node uid
 // as room, that node's response channel).
-func ShardedRoomChannel(prefix, nsp, room string) string { return prefix + "#" + nsp + "#" + room + "#" }
+func ShardedRoomChannel(prefix, nsp, room string) string {
+	return prefix + "#" + nsp + "#" + room + "#"
+}
 
 // LooksLikeSocketID is the dynamic mode's test for private rooms.
 func LooksLikeSocketID(room string) bool { return len(room) == 20 }
