@@ -17,4 +17,41 @@
 // Resource budget: an idle websocket session holds one goroutine (its reader);
 // a writer goroutine runs only while the queue is non-empty, and heartbeats
 // use timers rather than goroutines.
+//
+// # Additions to the issue #2 API
+//
+//   - Config.WriteQueueBytes (default 16 MiB): the write queue is also bounded
+//     in bytes of message data; exceeding it is a slow consumer too.
+//   - Config.WriteTimeout (default 10s): deadline of each websocket write and
+//     of a polling response write.
+//   - Server.Shutdown(ctx): Close, then wait for every session to end and every
+//     goroutine the server started to return (forcing the rest at ctx's end).
+//   - ErrorCode with CodeUnknownTransport … CodeUnsupportedProtocol and its
+//     Message/Status (the table in codes.go); TransportPolling,
+//     TransportWebSocket; the Default* constants.
+//
+// # Behaviour worth knowing
+//
+//   - Closes by the server (Conn.Close, CloseWithReason, Server.Close) are
+//     graceful: Send is refused from then on, what is queued is flushed, then a
+//     polling client gets a close packet ("1") in its next poll and a
+//     websocket is closed (1000, or 1001 when shutting down). A client that
+//     does not collect within PingTimeout is dropped with the same reason.
+//     Ping timeouts, slow consumers, parse and transport errors close at once
+//     and discard the queue.
+//   - Errors on plain requests are JSON {"code","message"} (400; 403 for
+//     code 4; 503 with code 3 once the server is closed). On websocket upgrade
+//     requests the body is the bare message as text/html, as Node's
+//     abortUpgrade writes it.
+//   - A POST whose packets make the session fail (parse error, client ping)
+//     is answered 400 (Node destroys the request instead); a POST of "1" is
+//     answered "ok" and a held poll gets "6".
+//   - A polling response carries at most MaxPayload bytes of packets (at
+//     least one packet); the rest goes in the next poll.
+//   - Where this package is stricter than Node engine.io 6.6: a "1" received
+//     over websocket closes the session (Node ignores it); upgrade attempts
+//     are refused when DisableUpgrades is set (Node still accepts them); a
+//     disallowed Origin is refused on every request, not only on handshakes;
+//     invalid base64 in a "b" packet is a parse error (Node decodes
+//     leniently).
 package engineio

@@ -144,7 +144,12 @@ func (c *Conn) serveData(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	c.receivePayload(body)
+	if !c.receivePayload(body) {
+		// Node destroys the request here; the reference test suite accepts
+		// that or a 400.
+		c.srv.fail(w, false, CodeBadRequest, "")
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html")
 	h.Set("Content-Length", "2")
@@ -184,8 +189,9 @@ func readBody(r *http.Request, limit int) ([]byte, error) {
 
 // receivePayload delivers the packets of a POST body in order. A "1" closes
 // the session (a held poll gets "6"); an undecodable packet closes it with
-// ReasonParseError after the packets before it were delivered.
-func (c *Conn) receivePayload(body []byte) {
+// ReasonParseError after the packets before it were delivered. It reports
+// false when the payload made the session fail (answered 400).
+func (c *Conn) receivePayload(body []byte) bool {
 	c.recvMu.Lock()
 	err := decodePayload(body, c.deliver)
 	c.recvMu.Unlock()
@@ -193,4 +199,10 @@ func (c *Conn) receivePayload(body []byte) {
 		c.closeNow(ReasonParseError)
 	}
 	c.notifyClose()
+	if err != nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state != stateClosed || c.closeNoop
 }

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -221,7 +222,7 @@ func TestDuplicatePost(t *testing.T) {
 	ts := newTestServer(t, Config{}, false)
 	o, s := ts.handshake()
 	// Hold a POST open by sending its body slowly.
-	pr, pw := newPipe()
+	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
 		req, _ := http.NewRequest(http.MethodPost, ts.url("EIO=4&transport=polling&sid="+o.SID), pr)
@@ -304,7 +305,7 @@ func TestPollingOversizedChunkedBody(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, Config{MaxPayload: 100}, false)
 	o, s := ts.handshake()
-	pr, pw := newPipe()
+	pr, pw := io.Pipe()
 	go func() {
 		_, _ = pw.Write([]byte("4" + strings.Repeat("y", 200)))
 		pw.Close()
@@ -334,14 +335,14 @@ func TestPollingInvalidPackets(t *testing.T) {
 		reason      string
 		delivered   int
 	}{
-		{"empty body", "", "", 200, ReasonParseError, 0},
-		{"unknown type", "9", "", 200, ReasonParseError, 0},
-		{"letter type", "x", "", 200, ReasonParseError, 0},
-		{"bad base64", "b!!!", "", 200, ReasonParseError, 0},
-		{"trailing separator", "4a\x1e", "", 200, ReasonParseError, 1},
-		{"valid then invalid", "4a\x1e4b\x1e7", "", 200, ReasonParseError, 2},
-		{"client ping", "2", "", 200, ReasonTransportError, 0},
-		{"probe ping over polling", "2probe", "", 200, ReasonTransportError, 0},
+		{"empty body", "", "", 400, ReasonParseError, 0},
+		{"unknown type", "9", "", 400, ReasonParseError, 0},
+		{"letter type", "abc", "", 400, ReasonParseError, 0},
+		{"bad base64", "b!!!", "", 400, ReasonParseError, 0},
+		{"trailing separator", "4a\x1e", "", 400, ReasonParseError, 1},
+		{"valid then invalid", "4a\x1e4b\x1e7", "", 400, ReasonParseError, 2},
+		{"client ping", "2", "", 400, ReasonTransportError, 0},
+		{"probe ping over polling", "2probe", "", 400, ReasonTransportError, 0},
 		{"binary body", "4a", "application/octet-stream", 400, ReasonTransportError, 0},
 	}
 	for _, tt := range tests {
