@@ -1,0 +1,195 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// wsClient is a minimal raw Engine.IO/Socket.IO websocket client for unit
+// tests of the socket wiring (the real JS client is used in tests/hube2e).
+type wsClient struct {
+	t *testing.T
+	c *websocket.Conn
+}
+
+func dialSIO(t *testing.T, url string) *wsClient {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadLimit(1 << 24)
+	w := &wsClient{t: t, c: c}
+	if open := w.read(); !strings.HasPrefix(open, "0{") {
+		t.Fatalf("open packet = %q", open)
+	}
+	return w
+}
+
+func (w *wsClient) write(s string) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.c.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
+		w.t.Fatalf("write %q: %v", s, err)
+	}
+}
+
+// read returns the next packet that is not an Engine.IO ping.
+func (w *wsClient) read() string {
+	w.t.Helper()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, b, err := w.c.Read(ctx)
+		cancel()
+		if err != nil {
+			w.t.Fatalf("read: %v", err)
+		}
+		if string(b) == "2" {
+			w.write("3")
+			continue
+		}
+		return string(b)
+	}
+}
+
+func (w *wsClient) close() { _ = w.c.CloseNow() }
+
+func counter(t *testing.T, m *Metrics, name string, labels ...string) float64 {
+	t.Helper()
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	next:
+		for _, mt := range mf.GetMetric() {
+			for i := 0; i+1 < len(labels); i += 2 {
+				found := false
+				for _, lp := range mt.GetLabel() {
+					if lp.GetName() == labels[i] && lp.GetValue() == labels[i+1] {
+						found = true
+					}
+				}
+				if !found {
+					continue next
+				}
+			}
+			switch {
+			case mt.GetCounter() != nil:
+				return mt.GetCounter().GetValue()
+			case mt.GetGauge() != nil:
+				return mt.GetGauge().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+func newTestSocketIO(t *testing.T, mod func(*Settings)) (*SocketIO, *Metrics, *httptest.Server) {
+	t.Helper()
+	set := testSettings()
+	if mod != nil {
+		mod(&set)
+	}
+	m := NewMetrics()
+	x, err := NewSocketIO(SocketIOConfig{Settings: set, Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(x)
+	t.Cleanup(func() {
+		_ = x.Close(context.Background())
+		srv.Close()
+	})
+	return x, m, srv
+}
+
+func TestSocketIOAuth(t *testing.T) {
+	t.Parallel()
+	secret := []byte("unit-secret")
+	_, m, srv := newTestSocketIO(t, func(s *Settings) { s.JWTSecret = secret })
+	good, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims(time.Hour, []string{"a"}, nil)).SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims(-time.Hour, nil, nil)).SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, connect, want string
+	}{
+		{"no auth", `40`, `44{"message":"unauthorized: missing token`},
+		{"expired", `40{"token":"` + expired + `"}`, `44{"message":"unauthorized: token expired","data":{"code":"token_expired"}}`},
+		{"token not a string", `40{"token":1}`, `44{"message":"unauthorized: invalid token: auth.token must be a string"`},
+		{"good", `40{"token":"` + good + `"}`, `40{"sid":"`},
+	}
+	for _, tt := range tests {
+		c := dialSIO(t, srv.URL)
+		c.write(tt.connect)
+		if got := c.read(); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("%s: got %q, want prefix %q", tt.name, got, tt.want)
+		}
+		if tt.name == "good" {
+			c.write(`420["join","a"]`)
+			if got := c.read(); got != `430[{"ok":true}]` {
+				t.Errorf("join a: %q", got)
+			}
+			c.write(`421["join","b"]`)
+			if got := c.read(); got != `431[{"error":"not allowed to join room b"}]` {
+				t.Errorf("join b: %q", got)
+			}
+		}
+		c.close()
+	}
+	if got := counter(t, m, "hub_errors_total", "reason", "auth_token_expired"); got != 1 {
+		t.Errorf("auth_token_expired = %v", got)
+	}
+}
+
+// TestSlowConsumerCounted: a client that stops reading is disconnected once
+// its write queue is full, and the metric says so.
+func TestSlowConsumerCounted(t *testing.T) {
+	t.Parallel()
+	x, m, srv := newTestSocketIO(t, func(s *Settings) { s.WriteQueue = 4 })
+	c := dialSIO(t, srv.URL)
+	defer c.close()
+	c.write(`40`)
+	if got := c.read(); !strings.HasPrefix(got, `40{"sid":"`) {
+		t.Fatalf("connect: %q", got)
+	}
+	c.write(`420["join","r"]`)
+	if got := c.read(); got != `430[{"ok":true}]` {
+		t.Fatalf("join: %q", got)
+	}
+	if got := counter(t, m, "hub_rooms"); got != 1 {
+		t.Fatalf("hub_rooms = %v", got)
+	}
+	// The client reads nothing more. Publish until the hub gives up on it.
+	payload, _ := json.Marshal(strings.Repeat("x", 64<<10))
+	for i := 0; counter(t, m, "hub_slow_consumer_disconnects_total") == 0; i++ {
+		if i == 20000 {
+			t.Fatal("slow consumer never disconnected")
+		}
+		if err := x.Publish(context.Background(), "r", "big", payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := counter(t, m, "hub_messages_out_total"); got < 4 {
+		t.Errorf("hub_messages_out_total = %v", got)
+	}
+	waitFor(t, func() bool { return counter(t, m, "hub_rooms") == 0 })
+}
