@@ -1,7 +1,16 @@
 package hube2e
 
 import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/hubkit/hubkit/service/redisadapter/redistest"
 )
@@ -54,5 +63,48 @@ func TestClusterThroughRedis(t *testing.T) {
 			a.Stop()
 			b.Stop()
 		})
+	}
+}
+
+// TestRedisEmitterIntoHub: a Node backend publishing with
+// @socket.io/redis-emitter reaches socket.io-client sockets on hub replicas
+// (classic mode), and the production hub logs JSON.
+func TestRedisEmitterIntoHub(t *testing.T) {
+	needNode(t)
+	t.Parallel()
+	rs := redistest.Start(t)
+	secret := "prod-secret"
+	h := startHub(t, map[string]string{
+		"REDIS_URL": rs.URL(), "HUB_ENV": "production", "HUB_JWT_SECRET": secret,
+	})
+	p := startPuppet(t)
+	tok := token(t, jwt.SigningMethodHS256, []byte(secret), time.Hour, []string{"orders:*"}, nil)
+	if e := p.Connect("c", h.url, map[string]any{"auth": map[string]any{"token": tok}}); e.Type != "connect" {
+		t.Fatalf("connect: %+v", e)
+	}
+	ok(t, "join", p.Call("c", "join", "orders:7"))
+	from := p.Len()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBin, filepath.Join(repoRoot, "tests", "hube2e", "js", "emit.js"),
+		rs.URL(), "orders:7", "order.paid", `{"id":7,"total":12.5}`)
+	cmd.Env = append(os.Environ(), "HUBKIT_ROOT="+repoRoot)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("emit.js: %v\n%s", err, out)
+	}
+	e, _ := p.WaitFrom(from, "emitter event", func(e event) bool { return e.ID == "c" && e.Event == "order.paid" })
+	if len(e.Args) != 1 || string(e.Args[0]) != `{"id":7,"total":12.5}` {
+		t.Fatalf("received %s", e.Args)
+	}
+	h.Stop()
+	for _, line := range strings.Split(strings.TrimSpace(h.Logs()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("production log line is not JSON: %q", line)
+			continue
+		}
+		if rec["level"] == nil || rec["msg"] == nil || rec["service"] != "hub" {
+			t.Errorf("log line lacks level/msg/service: %q", line)
+		}
 	}
 }
