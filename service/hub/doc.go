@@ -34,8 +34,11 @@
 // A refused CONNECT gets connect_error with message "unauthorized: token
 // expired", "unauthorized: invalid token: <reason>" or "unauthorized: missing
 // token ...", and data {code: "token_expired"|"token_invalid"|"token_missing"}.
-// Without a key every socket may join and publish anywhere (development
-// only: HUB_ENV=production refuses to start).
+// When the token of a connected socket expires (5s leeway), the socket gets
+// "hub:error" {op:"auth", error:"unauthorized: token expired"} and a
+// Socket.IO DISCONNECT; the app reconnects with a fresh token. Without a key
+// every socket may join and publish anywhere (development only:
+// HUB_ENV=production refuses to start).
 //
 // # HTTP
 //

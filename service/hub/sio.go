@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/hubkit/hubkit/service/adapter"
 	"github.com/hubkit/hubkit/service/socketio"
@@ -24,6 +25,9 @@ type SocketIOConfig struct {
 	// CloseAdapter releases what backs Adapter (e.g. the Redis connections);
 	// it is called after the Socket.IO server is closed. Nil = nothing.
 	CloseAdapter func() error
+	// AuthLeeway tolerates clock skew on token times, at CONNECT and for
+	// the expiry of a connected socket. Zero = 5s.
+	AuthLeeway time.Duration
 	// Metrics is optional.
 	Metrics *Metrics
 	// Logger; nil = discard.
@@ -38,6 +42,7 @@ type SocketIO struct {
 	nsp      *socketio.Namespace
 	contract *Contract
 	verifier *Verifier // nil = open
+	leeway   time.Duration
 	metrics  *Metrics
 	log      *slog.Logger
 	ready    func() bool
@@ -47,9 +52,12 @@ type SocketIO struct {
 // NewSocketIO builds the Socket.IO server and registers the contract.
 func NewSocketIO(cfg SocketIOConfig) (*SocketIO, error) {
 	s := cfg.Settings
-	x := &SocketIO{metrics: cfg.Metrics, log: orDiscard(cfg.Logger), ready: cfg.Ready, closeAd: cfg.CloseAdapter}
+	x := &SocketIO{metrics: cfg.Metrics, log: orDiscard(cfg.Logger), ready: cfg.Ready, closeAd: cfg.CloseAdapter, leeway: cfg.AuthLeeway}
+	if x.leeway <= 0 {
+		x.leeway = 5 * time.Second
+	}
 	if s.AuthEnabled() {
-		v, err := NewVerifier(VerifierConfig{Secret: s.JWTSecret, PublicKey: s.JWTPublicKey})
+		v, err := NewVerifier(VerifierConfig{Secret: s.JWTSecret, PublicKey: s.JWTPublicKey, Leeway: x.leeway})
 		if err != nil {
 			return nil, err
 		}
@@ -190,11 +198,30 @@ func (x *SocketIO) onConnection(s *socketio.Socket) {
 		}
 		x.reply(s, EventPublish, ack, a)
 	})
+	expiry := x.expireAt(s, g)
 	s.OnDisconnect(func(reason string) {
+		if expiry != nil {
+			expiry.Stop()
+		}
 		x.contract.Disconnect(sess)
 		if reason == slowConsumerReason {
 			x.metrics.SlowConsumer()
 		}
+	})
+}
+
+// expireAt disconnects an authenticated socket when its token expires: it
+// gets "hub:error" {op:"auth", error:"unauthorized: token expired"}, then a
+// Socket.IO DISCONNECT ("io server disconnect": the client reconnects only
+// after the app sets a fresh token). It returns the timer (nil when open).
+func (x *SocketIO) expireAt(s *socketio.Socket, g Grants) *time.Timer {
+	if x.verifier == nil || g.Expires.IsZero() {
+		return nil
+	}
+	return time.AfterFunc(time.Until(g.Expires.Add(x.leeway)), func() {
+		x.metrics.Error("auth_expired_while_connected")
+		_ = s.Emit(EventError, map[string]string{"op": "auth", "error": ErrTokenExpired.Error()})
+		s.Disconnect(false)
 	})
 }
 

@@ -105,7 +105,7 @@ func newTestSocketIO(t *testing.T, mod func(*Settings)) (*SocketIO, *Metrics, *h
 		mod(&set)
 	}
 	m := NewMetrics()
-	x, err := NewSocketIO(SocketIOConfig{Settings: set, Metrics: m})
+	x, err := NewSocketIO(SocketIOConfig{Settings: set, Metrics: m, AuthLeeway: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,4 +192,38 @@ func TestSlowConsumerCounted(t *testing.T) {
 		t.Errorf("hub_messages_out_total = %v", got)
 	}
 	waitFor(t, func() bool { return counter(t, m, "hub_rooms") == 0 })
+}
+
+// TestTokenExpiryDisconnects: a connected socket is told and disconnected
+// when its token expires.
+func TestTokenExpiryDisconnects(t *testing.T) {
+	t.Parallel()
+	secret := []byte("unit-secret")
+	_, m, srv := newTestSocketIO(t, func(s *Settings) { s.JWTSecret = secret })
+	c := claims(0, []string{"*"}, nil)
+	c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(1500 * time.Millisecond))
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := dialSIO(t, srv.URL)
+	defer w.close()
+	w.write(`40{"token":"` + tok + `"}`)
+	if got := w.read(); !strings.HasPrefix(got, `40{"sid":"`) {
+		t.Fatalf("connect: %q", got)
+	}
+	w.write(`420["join","r"]`)
+	if got := w.read(); got != `430[{"ok":true}]` {
+		t.Fatalf("join: %q", got)
+	}
+	if got := w.read(); got != `42["hub:error",{"error":"unauthorized: token expired","op":"auth"}]` {
+		t.Fatalf("expiry notice: %q", got)
+	}
+	if got := w.read(); got != `41` {
+		t.Fatalf("disconnect: %q", got)
+	}
+	waitFor(t, func() bool { return counter(t, m, "hub_rooms") == 0 })
+	if got := counter(t, m, "hub_errors_total", "reason", "auth_expired_while_connected"); got != 1 {
+		t.Fatalf("auth_expired_while_connected = %v", got)
+	}
 }
