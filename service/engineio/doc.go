@@ -53,5 +53,12 @@
 //     are refused when DisableUpgrades is set (Node still accepts them); a
 //     disallowed Origin is refused on every request, not only on handshakes;
 //     invalid base64 in a "b" packet is a parse error (Node decodes
-//     leniently).
+//     leniently); a websocket handshake with EIO≠4 is refused with a plain
+//     400 before the upgrade (Node upgrades, then writes the 400 into the
+//     stream); websocket closes by the server carry a status (1000, 1001,
+//     1002 for protocol errors, 1008 for slow consumers) where Node's ws
+//     sends none.
+//   - TestDifferentialAgainstNode runs the same client scenarios against the
+//     real Node engine.io server (tests/node/node_modules) and this package
+//     and requires identical observations.
 package engineio
