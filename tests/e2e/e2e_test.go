@@ -113,3 +113,18 @@ func TestReconnectAfterRestart(t *testing.T) {
 		})
 	}
 }
+
+func TestRoomsAndBroadcastAcks(t *testing.T) {
+	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			url, _ := serve(t, newHub(t, m.transports), "127.0.0.1:0")
+			c := runClient(t, "rooms", url, m.client)
+			c.expect(`{"event":"join","alice":{"ok":true},"bob":{"ok":true}}`)
+			c.expect(`{"event":"poll-result","result":{"votes":["alice votes on lunch?","bob votes on lunch?"]}}`)
+			c.expect(`{"event":"seen","seen":["bob:hi","carol:outside"]}`)
+			c.finish()
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,42 @@ func newHub(t *testing.T, transports []string) *socketio.Server {
 				}
 				_ = s.Emit("server-timeout", msg)
 			})
+		})
+		s.On("join", func(args socketio.Args, ack socketio.AckFunc) {
+			room, err := args.String(0)
+			if err != nil || ack == nil {
+				return
+			}
+			s.Join(room)
+			_ = ack(map[string]any{"ok": true})
+		})
+		s.On("say", func(args socketio.Args, ack socketio.AckFunc) {
+			room, _ := args.String(0)
+			_ = s.To(room).Emit("said", args[1:]...)
+			if ack != nil {
+				_ = ack()
+			}
+		})
+		s.On("poll-room", func(args socketio.Args, ack socketio.AckFunc) {
+			room, _ := args.String(0)
+			_ = s.Namespace().To(room).Timeout(5*time.Second).Emit("vote", args[1], func(err error, rs []socketio.Args) {
+				votes := make([]string, 0, len(rs))
+				for _, r := range rs {
+					v, _ := r.String(0)
+					votes = append(votes, v)
+				}
+				sort.Strings(votes)
+				res := map[string]any{"votes": votes}
+				if err != nil {
+					res["error"] = err.Error()
+				}
+				_ = ack(res)
+			})
+		})
+		s.On("notify-except", func(args socketio.Args, ack socketio.AckFunc) {
+			room, _ := args.String(0)
+			_ = s.Namespace().Except(room).Emit("said", args[1:]...)
+			_ = ack()
 		})
 		s.On("bin-to-client", func(socketio.Args, socketio.AckFunc) {
 			_ = s.Emit("bin", []byte{10, 20, 30}, func(a socketio.Args) {

@@ -127,6 +127,33 @@ const scenarios = {
     done();
   },
 
+  // rooms and broadcast operators between two clients, with collected acks
+  async rooms() {
+    const opts = { ...transportsFor(mode), reconnection: false, forceNew: true };
+    const alice = io(url, opts);
+    const bob = io(url, opts);
+    const carol = io(url, opts);
+    await Promise.all([alice, bob, carol].map((s) => new Promise((resolve) => s.on("connect", resolve))));
+    out({ event: "join", alice: await alice.emitWithAck("join", "lobby"), bob: await bob.emitWithAck("join", "lobby") });
+    const seen = [];
+    for (const [name, s] of [["alice", alice], ["bob", bob], ["carol", carol]]) {
+      s.on("said", (text) => seen.push(name + ":" + text));
+      s.on("vote", (question, cb) => cb(name + " votes on " + question));
+    }
+    // socket.to(room) from alice: bob only
+    await alice.emitWithAck("say", "lobby", "hi");
+    // io.to(room).timeout().emit() with collected acks: alice and bob
+    const result = await alice.emitWithAck("poll-room", "lobby", "lunch?");
+    // io.except(room): carol only. Each "said" was written before an ack
+    // that the same connection received later (bob acked the vote after his
+    // "said"; carol's ack follows hers), so all of them have arrived here.
+    await carol.emitWithAck("notify-except", "lobby", "outside");
+    out({ event: "poll-result", result });
+    out({ event: "seen", seen: seen.sort() });
+    for (const s of [alice, bob, carol]) s.disconnect();
+    done();
+  },
+
   // automatic reconnection after the server restarts
   async reconnect() {
     const socket = io(url, { ...transportsFor(mode), reconnectionDelay: 100, reconnectionDelayMax: 300, randomizationFactor: 0 });
