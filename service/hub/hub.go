@@ -228,10 +228,20 @@ func (h *Hub) drain(srv *http.Server, conns *connTracker, serveErr <-chan error)
 		h.log.Warn("drain: serve ended with error", "err", err)
 	}
 	// Redis (via the socket layer's adapter) closes last.
-	closeCtx, cancel := context.WithDeadline(context.Background(), deadline)
+	// The wait is bounded by the window: a hung Redis must not keep the
+	// process past it (the close goroutine is abandoned, the process exits).
+	// With a tiny window the close still gets a moment to flush Redis.
+	closeCtx, cancel := context.WithDeadline(context.Background(), later(deadline, time.Now().Add(250*time.Millisecond)))
 	defer cancel()
-	if err := h.sockets.Close(closeCtx); err != nil {
-		h.log.Warn("drain: closing socket layer", "err", err)
+	closed2 := make(chan error, 1)
+	go func() { closed2 <- h.sockets.Close(closeCtx) }()
+	select {
+	case err := <-closed2:
+		if err != nil {
+			h.log.Warn("drain: closing socket layer", "err", err)
+		}
+	case <-closeCtx.Done():
+		h.log.Warn("drain: socket layer did not close within the drain window")
 	}
 	h.phase("closed")
 	h.log.Info("drain finished", "elapsed", time.Since(start).Round(time.Millisecond))
@@ -279,6 +289,13 @@ func closeInBatches(conns func() []Conn, until time.Time, sleep func(time.Time),
 		_ = c.Close()
 	}
 	return total
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func sleepUntil(t time.Time) {
