@@ -1,0 +1,227 @@
+// Scenario driver: connects real socket.io-client sockets to every server of
+// a cluster and checks cross-server behaviour through the control protocol
+// of ../testserver and node-server.js. Prints "PASS name" / "FAIL name:
+// why" per check and a final "summary passed=N failed=M" line; exits 1 on
+// failure.
+// Usage: node driver.js '{"servers":[{"name","url"}],"redis":"redis://..","emitter":true}'
+"use strict";
+const nm = require("./nm");
+const { io } = nm("socket.io-client");
+
+const cfg = JSON.parse(process.argv[2]);
+const servers = cfg.servers;
+let passed = 0;
+let failed = 0;
+
+function log(line) {
+  process.stdout.write(line + "\n");
+}
+
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    log("PASS " + name);
+  } catch (e) {
+    failed++;
+    log("FAIL " + name + ": " + (e && e.message));
+  }
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(what, cond, ms = 5000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return;
+    await sleep(10);
+  }
+  throw new Error("timed out waiting for " + what);
+}
+
+async function poll(what, fn, ms = 5000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await fn()) return;
+    await sleep(50);
+  }
+  throw new Error("timed out waiting for " + what);
+}
+
+async function fetchIDs(client, room) {
+  const r = await client.cmd({ op: "fetch", rooms: [room] });
+  return r.sockets.map((x) => x.id).sort();
+}
+
+function eq(a, b, what) {
+  const ja = JSON.stringify(a);
+  const jb = JSON.stringify(b);
+  if (ja !== jb) throw new Error(`${what}: got ${ja}, want ${jb}`);
+}
+
+class Client {
+  constructor(name, server) {
+    this.name = name;
+    this.server = server;
+    this.events = [];
+    this.disconnectReason = null;
+    this.socket = io(server.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    this.socket.onAny((event, ...args) => {
+      const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+      this.events.push({ event, args });
+      if (event === "q" && ack) ack("ack-" + this.name);
+    });
+    this.socket.on("disconnect", (reason) => {
+      this.disconnectReason = reason;
+    });
+  }
+  connected() {
+    return new Promise((resolve, reject) => {
+      if (this.socket.connected) return resolve();
+      this.socket.once("connect", resolve);
+      this.socket.once("connect_error", reject);
+    });
+  }
+  got(event) {
+    return this.events.find((e) => e.event === event);
+  }
+  async join(room) {
+    const ok = await this.socket.timeout(5000).emitWithAck("join", room);
+    if (ok !== true) throw new Error("join failed");
+  }
+  cmd(c) {
+    return this.socket.timeout(8000).emitWithAck("cmd", c);
+  }
+}
+
+async function main() {
+  const n = servers.length;
+  // A on server 0, B (and X) on server 1, C on server 2 (or the last server)
+  const A = new Client("A", servers[0]);
+  const B = new Client("B", servers[1 % n]);
+  const C = new Client("C", servers[2 % n]);
+  const X = new Client("X", servers[1 % n]);
+  const all = [A, B, C, X];
+  await Promise.all(all.map((c) => c.connected()));
+  await A.join("room");
+  await B.join("room");
+  await B.join("vip");
+  await C.join("room");
+  await sleep(100); // sharded mode subscribes room channels asynchronously
+  const inRoom = [A, B, C];
+  const ctl = [A, B, C].slice(0, n); // the client that drives server i
+
+  for (let i = 0; i < n; i++) {
+    const s = servers[i];
+    const me = ctl[i];
+
+    await check(`room broadcast from ${s.name} (binary too)`, async () => {
+      await me.cmd({ op: "emit", rooms: ["room"], event: "r" + i, args: [i, { k: "v", n: [1.5, null] }, Buffer.from([1, 2, 3])] });
+      for (const c of inRoom) {
+        await waitFor(`${c.name} gets r${i}`, () => c.got("r" + i));
+        const ev = c.got("r" + i);
+        eq(ev.args.slice(0, 2), [i, { k: "v", n: [1.5, null] }], `${c.name} args`);
+        eq([...new Uint8Array(ev.args[2])], [1, 2, 3], `${c.name} binary`);
+      }
+    });
+
+    await check(`except from ${s.name}`, async () => {
+      await me.cmd({ op: "emit", rooms: ["room"], except: ["vip"], event: "e" + i });
+      await me.cmd({ op: "emit", event: "barrier-e" + i });
+      for (const c of all) await waitFor(`${c.name} gets barrier`, () => c.got("barrier-e" + i));
+      if (!A.got("e" + i) || !C.got("e" + i)) throw new Error("A or C missed the event");
+      if (B.got("e" + i)) throw new Error("B is in the excepted room but got the event");
+      if (X.got("r" + i) || X.got("e" + i)) throw new Error("X is not in the room but got a room event");
+    });
+
+    await check(`broadcast with ack from ${s.name}`, async () => {
+      const res = await me.cmd({ op: "emitAck", rooms: ["room"], event: "q", timeout: 3000 });
+      eq(res.err, null, "err");
+      eq([...res.responses].sort(), ["ack-A", "ack-B", "ack-C"], "responses");
+    });
+
+    await check(`fetchSockets from ${s.name}`, async () => {
+      const res = await me.cmd({ op: "fetch", rooms: ["room"] });
+      eq(res.err, null, "err");
+      const got = res.sockets.map((x) => [x.id, x.data && x.data.node, x.rooms.includes("room")]).sort();
+      const want = inRoom.map((c) => [c.socket.id, c.server.name, true]).sort();
+      eq(got, want, "sockets");
+    });
+
+    await check(`serverSideEmit from ${s.name}`, async () => {
+      await me.cmd({ op: "sse", event: "sse", args: ["hi" + i] });
+      for (const c of all) {
+        if (c.server === s) continue;
+        await waitFor(`${c.name} sees got-sse`, () =>
+          c.events.find((e) => e.event === "got-sse" && e.args[1] === "hi" + i && e.args[0] === c.server.name));
+      }
+    });
+
+    await check(`serverSideEmit with ack from ${s.name}`, async () => {
+      const res = await me.cmd({ op: "sseAck", event: "sse", args: [] });
+      eq(res.err, null, "err");
+      const want = servers.filter((x) => x !== s).map((x) => "pong-" + x.name).sort();
+      eq([...res.responses].sort(), want, "responses");
+    });
+  }
+
+  const last = ctl[n - 1];
+  await check(`socketsJoin from ${servers[n - 1].name}`, async () => {
+    await last.cmd({ op: "socketsJoin", rooms: ["vip"], join: ["joined"] });
+    await poll("fetch joined == [B]", async () => JSON.stringify(await fetchIDs(A, "joined")) === JSON.stringify([B.socket.id]));
+    await sleep(100);
+    await A.cmd({ op: "emit", rooms: ["joined"], event: "j" });
+    await waitFor("B gets j", () => B.got("j"));
+  });
+
+  await check(`socketsLeave from ${servers[0].name}`, async () => {
+    await A.cmd({ op: "socketsLeave", rooms: ["vip"], join: ["joined"] });
+    await poll("fetch joined == []", async () => (await fetchIDs(A, "joined")).length === 0);
+  });
+
+  if (cfg.emitter) {
+    await check("redis-emitter reaches every server's clients", async () => {
+      const { Emitter } = nm("@socket.io/redis-emitter");
+      const { createClient } = nm("redis");
+      const client = createClient({ url: cfg.redis });
+      await client.connect();
+      try {
+        const emitter = new Emitter(client);
+        emitter.to("room").emit("from-emitter", 1, { x: true }, Buffer.from([9]));
+        emitter.except("vip").emit("emitter-except");
+        for (const c of inRoom) {
+          await waitFor(`${c.name} gets from-emitter`, () => c.got("from-emitter"));
+          const ev = c.got("from-emitter");
+          eq(ev.args.slice(0, 2), [1, { x: true }], "args");
+          eq([...new Uint8Array(ev.args[2])], [9], "binary");
+        }
+        for (const c of [A, C, X]) await waitFor(`${c.name} gets emitter-except`, () => c.got("emitter-except"));
+        emitter.in("vip").socketsJoin("from-emitter-room");
+        await poll("emitter socketsJoin", async () =>
+          JSON.stringify(await fetchIDs(A, "from-emitter-room")) === JSON.stringify([B.socket.id]));
+        if (B.got("emitter-except")) throw new Error("B is in vip but got emitter-except");
+      } finally {
+        await client.quit();
+      }
+    });
+  }
+
+  await check(`disconnectSockets from ${servers[0].name}`, async () => {
+    await A.cmd({ op: "disconnect", rooms: ["vip"] });
+    await waitFor("B disconnected", () => B.disconnectReason !== null);
+    eq(B.disconnectReason, "io server disconnect", "reason");
+    if (A.disconnectReason || C.disconnectReason || X.disconnectReason) throw new Error("a socket outside vip was disconnected");
+  });
+
+  for (const c of all) c.socket.close();
+  log(`summary passed=${passed} failed=${failed}`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => {
+  log("FAIL driver: " + (e && e.stack));
+  log(`summary passed=${passed} failed=${failed + 1}`);
+  process.exit(1);
+});
