@@ -304,6 +304,7 @@ func (c *coordinator) phase(ctx context.Context, n int, rate float64) (*phaseRep
 	if pr.Received > 0 && len(cfg.PIDs) > 0 {
 		pr.CPUPerDeliveryMicros = float64((cpu1 - cpu0).Microseconds()) / float64(pr.Received)
 	}
+	pr.LoadAvg1 = loadAvg1()
 	pr.judge(cfg.RampMaxP99)
 	return pr, nil
 }

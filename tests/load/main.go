@@ -84,7 +84,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&cfg.Rooms, "rooms", 0, "rooms; client i joins room-(i mod rooms); 0 = clients stay idle")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "total publishes per second over all publishers")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "length of each publish phase")
-	fs.DurationVar(&cfg.Drain, "drain", 2*time.Second, "wait after a phase for in-flight deliveries")
+	fs.DurationVar(&cfg.Drain, "drain", 5*time.Second, "wait after a phase for in-flight deliveries; later ones count as lost (and as late in the next phase)")
 	fs.DurationVar(&cfg.Settle, "settle", 5*time.Second, "wait after connecting before reading RSS")
 	fs.IntVar(&cfg.Procs, "procs", 0, fmt.Sprintf("worker processes; 0 = one per %d clients", maxPerProc))
 	fs.IntVar(&cfg.Sources, "sources", 4, "loopback source addresses to dial from")

@@ -26,8 +26,9 @@ type report struct {
 }
 
 type hostInfo struct {
-	CPUs          int   `json:"cpus"`
-	MemTotalBytes int64 `json:"memTotalBytes"`
+	CPUs          int     `json:"cpus"`
+	MemTotalBytes int64   `json:"memTotalBytes"`
+	LoadAvg1Start float64 `json:"loadAvg1Start"` // 1-minute load average when the run began
 }
 
 type connectReport struct {
@@ -87,6 +88,7 @@ type phaseReport struct {
 	CPUPerDeliveryMicros float64       `json:"cpuPerDeliveryMicros"`
 	LoadgenCPUSeconds    float64       `json:"loadgenCpuSeconds"`
 	MaxPublisherLagMs    float64       `json:"maxPublisherLagMs"`
+	LoadAvg1             float64       `json:"loadAvg1"` // 1-minute load average at the end of the phase
 	Pass                 bool          `json:"pass"`
 	FailReason           string        `json:"failReason,omitempty"`
 	Errors               []string      `json:"errors,omitempty"`
@@ -127,10 +129,22 @@ func memTotal() int64 {
 	return 0
 }
 
+// loadAvg1 is the host's 1-minute load average (0 if unreadable): the machine
+// is shared, so every number is reported next to how busy it was.
+func loadAvg1() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	var v float64
+	_, _ = fmt.Sscanf(string(b), "%f", &v)
+	return v
+}
+
 func newReport(cfg config) *report {
 	return &report{
 		Label: cfg.Label, Scenario: cfg.Scenario, Date: time.Now().UTC(),
-		Host:   hostInfo{CPUs: runtime.NumCPU(), MemTotalBytes: memTotal()},
+		Host:   hostInfo{CPUs: runtime.NumCPU(), MemTotalBytes: memTotal(), LoadAvg1Start: loadAvg1()},
 		Args:   os.Args[1:],
 		Config: cfg,
 		Connect: connectReport{
@@ -226,7 +240,8 @@ func fmtLatency(l latencyReport) string {
 
 // writeHuman prints the report for people.
 func (r *report) writeHuman(w io.Writer) {
-	fmt.Fprintf(w, "== load %s %s  (%s, %d CPUs, %s RAM)\n", r.Scenario, r.Label, r.Date.Format(time.RFC3339), r.Host.CPUs, fmtBytes(float64(r.Host.MemTotalBytes)))
+	fmt.Fprintf(w, "== load %s %s  (%s, %d CPUs, %s RAM, load average %.2f)\n", r.Scenario, r.Label,
+		r.Date.Format(time.RFC3339), r.Host.CPUs, fmtBytes(float64(r.Host.MemTotalBytes)), r.Host.LoadAvg1Start)
 	fmt.Fprintf(w, "targets: %s\n", strings.Join(r.Config.Targets, ", "))
 	c := r.Connect
 	fmt.Fprintf(w, "connect: %d/%d clients in %.2f s = %.0f conn/s (handshake+join p50 %.1f ms, p99 %.1f ms, max %.1f ms), %d failed\n",
@@ -252,8 +267,8 @@ func (r *report) writeHuman(w io.Writer) {
 			fmt.Fprintf(w, "  cross replica: %s\n", fmtLatency(p.CrossReplica))
 		}
 		if len(r.Config.PIDs) > 0 {
-			fmt.Fprintf(w, "  server CPU %.2f s over %.1f s = %.2f µs per delivered message; load generator CPU %.2f s; max publisher lag %.1f ms\n",
-				p.ServerCPUSeconds, p.WindowSeconds, p.CPUPerDeliveryMicros, p.LoadgenCPUSeconds, p.MaxPublisherLagMs)
+			fmt.Fprintf(w, "  server CPU %.2f s over %.1f s = %.2f µs per delivered message; load generator CPU %.2f s; max publisher lag %.1f ms; load average %.2f\n",
+				p.ServerCPUSeconds, p.WindowSeconds, p.CPUPerDeliveryMicros, p.LoadgenCPUSeconds, p.MaxPublisherLagMs, p.LoadAvg1)
 		}
 		for _, e := range p.Errors {
 			fmt.Fprintf(w, "  error: %s\n", e)

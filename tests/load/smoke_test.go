@@ -31,9 +31,13 @@ func TestMain(m *testing.M) {
 }
 
 // need returns the path of a binary the smoke tests require, skipping when it
-// is absent outside CI and failing in CI.
+// is absent outside CI and failing in CI (and skipping under -short, which is
+// the unit-tests-only mode).
 func need(t *testing.T, name string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("smoke test needs real servers; skipped with -short")
+	}
 	p, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv("CI") == "" {
