@@ -138,14 +138,21 @@ func DecodeCluster(raw []byte) (ClusterMessage, error) {
 	if !ok {
 		return ClusterMessage{}, malformed("message without type")
 	}
-	m := ClusterMessage{Type: MessageType(t)}
-	if m.UID, err = optString(v, "uid"); err != nil {
+	uid, err := optString(v, "uid")
+	if err != nil {
 		return ClusterMessage{}, err
 	}
-	if m.NSP, err = optString(v, "nsp"); err != nil {
+	nsp, err := optString(v, "nsp")
+	if err != nil {
 		return ClusterMessage{}, err
 	}
-	d := v.Get("data")
+	return clusterFromParts(MessageType(t), uid, nsp, v.Get("data"))
+}
+
+func clusterFromParts(t MessageType, uid, nsp string, d Value) (ClusterMessage, error) {
+	m := ClusterMessage{Type: t, UID: uid, NSP: nsp}
+	var err error
+	var ok bool
 	needData := m.Type >= MsgBroadcast && m.Type <= MsgBroadcastAck
 	if needData && d.Kind() != Map {
 		return ClusterMessage{}, malformed("message of type %d without data", t)
