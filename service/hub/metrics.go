@@ -17,6 +17,8 @@ type Metrics struct {
 	connections  *connCollector
 	rooms        prometheus.Gauge
 	messagesIn   *prometheus.CounterVec
+	inClient     prometheus.Counter // messagesIn{source="client"}
+	inAPI        prometheus.Counter // messagesIn{source="api"}
 	messagesOut  prometheus.Counter
 	acksTimedOut prometheus.Counter
 	slowConsumer prometheus.Counter
@@ -67,9 +69,8 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	// Expose the known label values at zero so dashboards see them at once.
-	for _, s := range []string{"client", "api"} {
-		m.messagesIn.WithLabelValues(s)
-	}
+	m.inClient = m.messagesIn.WithLabelValues("client")
+	m.inAPI = m.messagesIn.WithLabelValues("api")
 	return m
 }
 
@@ -89,7 +90,15 @@ func (m *Metrics) SetRooms(n int) {
 }
 
 func (m *Metrics) messageIn(source string) {
-	if m != nil {
+	if m == nil {
+		return
+	}
+	switch source {
+	case "client":
+		m.inClient.Inc()
+	case "api":
+		m.inAPI.Inc()
+	default:
 		m.messagesIn.WithLabelValues(source).Inc()
 	}
 }
