@@ -20,7 +20,7 @@ func (n *benchNS) Socket(id string) (adapter.Socket, bool) {
 	s, ok := n.socks[id]
 	return s, ok
 }
-func (n *benchNS) NextAckID() uint64                          { return 0 }
+func (n *benchNS) NextAckID() uint64                           { return 0 }
 func (n *benchNS) OnServerSideEmit(_ []any, _ adapter.AckFunc) {}
 
 type benchSocket struct {
