@@ -165,6 +165,7 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 	n.mu.RUnlock()
 	for _, m := range mws {
 		if err := m(s); err != nil {
+			n.adapter.DelAll(s.id) // rooms joined by earlier middleware
 			_ = c.write(mustEncode(&parser.Packet{
 				Type: parser.ConnectError, Nsp: n.name, Payload: connectErrorPayload(err),
 			}), false)
@@ -172,7 +173,8 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 		}
 	}
 	if !c.attach(s) {
-		return // the connection closed meanwhile
+		n.adapter.DelAll(s.id) // the connection closed meanwhile
+		return
 	}
 	s.connected.Store(true)
 	n.mu.Lock()

@@ -89,6 +89,7 @@ func TestMiddlewareRejection(t *testing.T) {
 			t.Parallel()
 			srv := newTestServer(t, Config{})
 			connected := false
+			srv.Use(func(s *Socket) error { s.Join("vip"); return nil })
 			srv.Use(func(s *Socket) error { return tt.err })
 			srv.OnConnection(func(*Socket) { connected = true })
 			c := dial(t, srv)
@@ -96,6 +97,9 @@ func TestMiddlewareRejection(t *testing.T) {
 			c.expect(tt.want)
 			if connected {
 				t.Fatal("connection handler ran")
+			}
+			if rooms := srv.Sockets().Adapter().Rooms(); len(rooms) != 0 {
+				t.Fatalf("rejected socket left rooms %v", rooms)
 			}
 			// the client may retry on the same connection
 			c.send("0")
