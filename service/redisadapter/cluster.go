@@ -27,10 +27,15 @@ type Cluster struct {
 	m          *metrics
 	pub        *publisher
 
-	mu       sync.Mutex
-	subs     map[int]*subscriber // by hash slot on Redis Cluster in sharded mode; key -1 otherwise
-	handlers map[string]handler  // "<prefix>#<nsp>#" (and "-request"/"-response" forms) → namespace adapter
-	closed   bool
+	mu     sync.Mutex
+	subs   map[int]*subscriber // by hash slot on Redis Cluster in sharded mode; key -1 otherwise
+	closed bool
+
+	hmu      sync.RWMutex
+	handlers map[string]handler // "<prefix>#<nsp>#" (and "-request"/"-response" forms) → namespace adapter
+
+	subq     chan subOp    // subscription changes, applied in order by subWorker
+	stopSubq chan struct{} // closed by Close
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -51,7 +56,8 @@ func New(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{cfg: cfg, log: cfg.Logger, m: newMetrics(), subs: map[int]*subscriber{},
-		handlers: map[string]handler{}, ready: make(chan struct{})}
+		handlers: map[string]handler{}, ready: make(chan struct{}),
+		subq: make(chan subOp, 65536), stopSubq: make(chan struct{})}
 	switch {
 	case cfg.Client != nil:
 		c.client = cfg.Client
@@ -81,6 +87,7 @@ func New(ctx context.Context, cfg Config) (*Cluster, error) {
 		}
 	}
 	c.pub = newPublisher(c.client, cfg.PublishQueue, cfg.MaxBatch, c.m, c.log)
+	c.goTracked(c.subWorker)
 	c.log.Info("redisadapter: connected", "mode", string(cfg.Mode), "prefix", cfg.Prefix)
 	return c, nil
 }
@@ -157,22 +164,22 @@ func nsKey(channel string) string {
 }
 
 func (c *Cluster) register(key string, h handler) {
-	c.mu.Lock()
+	c.hmu.Lock()
 	c.handlers[key] = h
-	c.mu.Unlock()
+	c.hmu.Unlock()
 }
 
 func (c *Cluster) unregister(key string) {
-	c.mu.Lock()
+	c.hmu.Lock()
 	delete(c.handlers, key)
-	c.mu.Unlock()
+	c.hmu.Unlock()
 }
 
 func (c *Cluster) dispatch(channel string, payload []byte) {
 	c.m.received.Inc()
-	c.mu.Lock()
+	c.hmu.RLock()
 	h := c.handlers[nsKey(channel)]
-	c.mu.Unlock()
+	c.hmu.RUnlock()
 	if h != nil {
 		h.onMessage(channel, payload)
 	}
@@ -226,7 +233,52 @@ func (c *Cluster) subFor(channel string, kind subKind) (*subscriber, error) {
 	return s, nil
 }
 
-func (c *Cluster) subscribe(ctx context.Context, kind subKind, channels ...string) error {
+// subOp is one queued subscription change.
+type subOp struct {
+	kind     subKind
+	channels []string
+	add      bool
+}
+
+// subWorker applies subscription changes in order, off the callers'
+// goroutines: a socket joining a room must not wait for Redis (which may
+// be away).
+func (c *Cluster) subWorker() {
+	ctx := context.Background()
+	for {
+		select {
+		case op := <-c.subq:
+			if op.add {
+				_ = c.subscribeNow(ctx, op.kind, op.channels...)
+			} else {
+				c.unsubscribeNow(ctx, op.kind, op.channels...)
+			}
+		case <-c.stopSubq:
+			return
+		}
+	}
+}
+
+// subscribe queues a subscription; it is kept and restored across
+// reconnects even when Redis is unreachable now.
+func (c *Cluster) subscribe(_ context.Context, kind subKind, channels ...string) error {
+	select {
+	case c.subq <- subOp{kind: kind, channels: channels, add: true}:
+		return nil
+	case <-c.stopSubq:
+		return ErrClosed
+	}
+}
+
+// unsubscribe queues the removal of a subscription.
+func (c *Cluster) unsubscribe(_ context.Context, kind subKind, channels ...string) {
+	select {
+	case c.subq <- subOp{kind: kind, channels: channels}:
+	case <-c.stopSubq:
+	}
+}
+
+func (c *Cluster) subscribeNow(ctx context.Context, kind subKind, channels ...string) error {
 	for _, ch := range channels {
 		s, err := c.subFor(ch, kind)
 		if err != nil {
@@ -240,7 +292,7 @@ func (c *Cluster) subscribe(ctx context.Context, kind subKind, channels ...strin
 	return nil
 }
 
-func (c *Cluster) unsubscribe(ctx context.Context, kind subKind, channels ...string) {
+func (c *Cluster) unsubscribeNow(ctx context.Context, kind subKind, channels ...string) {
 	for _, ch := range channels {
 		s, err := c.subFor(ch, kind)
 		if err != nil {
@@ -298,6 +350,7 @@ func (c *Cluster) Close() error {
 	subs := c.subs
 	c.subs = map[int]*subscriber{}
 	c.mu.Unlock()
+	close(c.stopSubq)
 	for _, s := range subs {
 		s.close()
 	}
