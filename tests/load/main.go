@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,25 @@ var presets = map[string]map[string]string{
 	"cluster": {"clients": "600", "rooms": "100", "publishers": "30", "rate": "1000", "duration": "20s"},
 	"ramp": {"clients": "3000", "rooms": "30", "publishers": "30", "rate": "100", "duration": "10s",
 		"ramp-factor": "1.5", "ramp-steps": "12"},
+}
+
+// profileEnv names a file prefix; when set, every worker writes a CPU profile
+// to <prefix>.<pid> (to see what the load generator itself costs).
+const profileEnv = "HUBLOAD_CPUPROFILE"
+
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // maxPerProc is the most clients one worker process holds (the machine allows
@@ -172,6 +192,13 @@ func (c config) validate() error {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if os.Getenv(workerEnv) == "1" {
 		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("worker", os.Getpid())
+		if prefix := os.Getenv(profileEnv); prefix != "" {
+			stopProfile, err := startCPUProfile(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
+			if err != nil {
+				return err
+			}
+			defer stopProfile()
+		}
 		return runWorker(ctx, stdin, stdout, log)
 	}
 	cfg, err := parseConfig(args, stderr)

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
+
+	"github.com/hubkit/hubkit/tests/load/internal/sio"
 )
 
 func TestPublishPayloadRoundTrip(t *testing.T) {
@@ -65,6 +68,47 @@ func TestAckOK(t *testing.T) {
 		ok, msg := ackOK([]byte(tc.in))
 		if ok != tc.ok || msg != tc.want {
 			t.Errorf("ackOK(%s) = %v %q; want %v %q", tc.in, ok, msg, tc.ok, tc.want)
+		}
+	}
+}
+
+func TestFastStampAgreesWithJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		fast bool
+	}{
+		{`["msg",{"ph":1,"s":2,"r":0,"t":1700000000000000000}]`, true},
+		{`["msg",{"ph":12,"s":0,"r":2,"t":5,"pad":"xxxx"}]`, true},
+		{`["msg",{"ph":1,"s":2,"r":0,"t":5,"extra":1}]`, false},
+		{`["msg",{"s":2,"ph":1,"r":0,"t":5}]`, false}, // other key order: JSON path
+		{`["msg",{"ph":1,"s":2,"r":0,"t":5} ]`, false},
+		{`["msg",{"ph":1,"s":2,"r":0,"t":5,"pad":"a\"b"}]`, false},
+		{`["msg",{"ph":1,"s":99999999999999999999,"r":0,"t":5}]`, false},
+		{`["msg",{"ph":1,"s":2,"r":0,"t":0}]`, false},
+	}
+	for _, tc := range tests {
+		got, ok := fastStamp([]byte(tc.in))
+		if ok != tc.fast {
+			t.Errorf("fastStamp(%s) ok=%v, want %v", tc.in, ok, tc.fast)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		var want stamp
+		name, args, err := sio.EventName([]byte(tc.in))
+		if err != nil || name != "msg" || json.Unmarshal(args[0], &want) != nil || got != want {
+			t.Errorf("fastStamp(%s) = %+v, JSON says %+v (%v)", tc.in, got, want, err)
+		}
+	}
+}
+
+func BenchmarkParseDelivery(b *testing.B) {
+	data := []byte(`["msg",{"ph":3,"s":123456,"r":1,"t":1700000000000000000}]`)
+	for b.Loop() {
+		if _, err := parseDelivery(data); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package sio
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,7 +35,8 @@ type Config struct {
 	Auth json.RawMessage
 	// WriteTimeout bounds every write; zero = 10s.
 	WriteTimeout time.Duration
-	// OnEvent receives every EVENT packet's raw JSON array payload. nil = drop.
+	// OnEvent receives every EVENT packet's raw JSON array payload, valid only
+	// until it returns (the read buffer is reused). nil = drop.
 	OnEvent func(data []byte)
 	// OnClose is called once when the connection ends after a successful Dial,
 	// with the reason (nil after Close).
@@ -182,13 +184,20 @@ func (c *Client) readLoop() {
 			c.cfg.OnClose(reason)
 		}
 	}()
+	// One buffer per client, reused for every frame: callbacks see data that
+	// is only valid until they return.
+	var buf bytes.Buffer
 	for {
-		_, msg, err := c.conn.Read(context.Background())
+		_, r, err := c.conn.Reader(context.Background())
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
 		if err != nil {
 			reason = err
 			return
 		}
-		if reason = c.handle(msg); reason != nil {
+		if reason = c.handle(buf.Bytes()); reason != nil {
 			return
 		}
 	}
@@ -244,7 +253,7 @@ func (c *Client) Emit(ctx context.Context, args []byte) error {
 }
 
 // EmitAck sends an EVENT with a fresh ack id; onAck receives the ACK's raw
-// JSON array payload on the reader goroutine.
+// JSON array payload on the reader goroutine, valid only until it returns.
 func (c *Client) EmitAck(ctx context.Context, args []byte, onAck func(data []byte)) error {
 	id := c.nextID.Add(1) - 1
 	c.mu.Lock()
@@ -262,7 +271,7 @@ func (c *Client) EmitAck(ctx context.Context, args []byte, onAck func(data []byt
 // Call emits with an ack and waits for it (or ctx).
 func (c *Client) Call(ctx context.Context, args []byte) ([]byte, error) {
 	got := make(chan []byte, 1)
-	if err := c.EmitAck(ctx, args, func(data []byte) { got <- data }); err != nil {
+	if err := c.EmitAck(ctx, args, func(data []byte) { got <- bytes.Clone(data) }); err != nil {
 		return nil, err
 	}
 	select {
