@@ -55,7 +55,11 @@ func TestMain(m *testing.M) {
 			//lint:ignore SA1019 the test binary runs on the machine that built it
 			gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
 		}
-		build := exec.Command(gobin, "build", "-o", hubBin, "./service/cmd/hub")
+		args := []string{"build", "-o", hubBin}
+		if raceBuild {
+			args = append(args, "-race")
+		}
+		build := exec.Command(gobin, append(args, "./service/cmd/hub")...)
 		build.Dir = root
 		if out, err := build.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "hube2e: go build ./service/cmd/hub: %v\n%s", err, out)
@@ -125,6 +129,8 @@ func hubEnv(env map[string]string) []string {
 	if _, ok := env["HUB_DRAIN_WINDOW"]; !ok {
 		out = append(out, "HUB_DRAIN_WINDOW=1s")
 	}
+	// A race-built hub exits 66 at the first data race (see hubProc checks).
+	out = append(out, "GORACE=halt_on_error=1 exitcode=66")
 	for k, v := range env {
 		out = append(out, k+"="+v)
 	}
@@ -169,6 +175,9 @@ func startHub(t *testing.T, env map[string]string) *hubProc {
 		default:
 			_ = h.cmd.Process.Kill()
 			<-h.done
+		}
+		if strings.Contains(h.Logs(), "DATA RACE") {
+			t.Errorf("data race in the hub")
 		}
 		if t.Failed() {
 			t.Logf("hub logs:\n%s", h.Logs())

@@ -1,0 +1,5 @@
+//go:build !race
+
+package hube2e
+
+const raceBuild = false
