@@ -37,9 +37,12 @@ type Grants struct {
 	Expires time.Time
 }
 
+// everyRoom is shared, read-only, by every open Grants.
+var everyRoom = RoomPatterns{"*"}
+
 // OpenGrants is used when the hub runs without auth (development only).
 func OpenGrants() Grants {
-	return Grants{Join: RoomPatterns{"*"}, Publish: RoomPatterns{"*"}}
+	return Grants{Join: everyRoom, Publish: everyRoom}
 }
 
 // RoomPatterns is a list of room names and prefix wildcards.

@@ -92,7 +92,7 @@ type Session struct {
 
 // Connect starts a session for an authenticated member.
 func (c *Contract) Connect(m Member, g Grants) *Session {
-	return &Session{m: m, grants: g, joined: map[string]struct{}{}}
+	return &Session{m: m, grants: g}
 }
 
 // Join handles `join(room, ack)`.
@@ -110,6 +110,9 @@ func (c *Contract) Join(s *Session, room string) Ack {
 	}
 	if _, ok := s.joined[room]; ok {
 		return ackOK
+	}
+	if s.joined == nil {
+		s.joined = make(map[string]struct{}, 1)
 	}
 	if len(s.joined) >= MaxRoomsPerSocket {
 		return c.refuse("join", "too_many_rooms", fmt.Sprintf("too many rooms (at most %d per socket)", MaxRoomsPerSocket))

@@ -2,12 +2,19 @@ package hub
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/hubkit/hubkit/service/adapter"
+	"github.com/hubkit/hubkit/service/socketio"
 	"github.com/hubkit/hubkit/service/socketio/parser"
 )
 
@@ -69,4 +76,80 @@ func BenchmarkFanout1000(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkIdleConnHeap measures the Go heap held per idle websocket
+// connection (client side included: the clients live in this process), for
+// a plain socketio server and for the hub's Socket.IO stack (contract
+// handlers, session, grants); the difference is what the hub adds per
+// connection. Run with -benchtime=1x:
+//
+//	go test -run '^$' -bench IdleConnHeap -benchtime=1x ./service/hub/
+func BenchmarkIdleConnHeap(b *testing.B) {
+	const n = 500
+	for _, stack := range []string{"socketio", "hub"} {
+		b.Run(stack, func(b *testing.B) {
+			for range b.N {
+				var h http.Handler
+				var closeFn func()
+				if stack == "hub" {
+					x, err := NewSocketIO(SocketIOConfig{Settings: testSettings()})
+					if err != nil {
+						b.Fatal(err)
+					}
+					h, closeFn = x, func() { _ = x.Close(context.Background()) }
+				} else {
+					srv, err := socketio.New(socketio.Config{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					srv.OnConnection(func(s *socketio.Socket) {})
+					h, closeFn = srv, func() { _ = srv.Close() }
+				}
+				ts := httptest.NewServer(h)
+				before := heapInUse()
+				conns := make([]*websocket.Conn, 0, n)
+				for range n {
+					conns = append(conns, rawConnect(b, ts.URL))
+				}
+				after := heapInUse()
+				b.ReportMetric(float64(after-before)/n, "heapB/conn")
+				for _, c := range conns {
+					_ = c.CloseNow()
+				}
+				closeFn()
+				ts.Close()
+			}
+		})
+	}
+}
+
+func heapInUse() int64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse)
+}
+
+// rawConnect opens a websocket Socket.IO connection to "/" and reads the
+// CONNECT ack.
+func rawConnect(b *testing.B, url string) *websocket.Conn {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(url, "http")+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, _, err := c.Read(ctx); err != nil { // open packet
+		b.Fatal(err)
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+		b.Fatal(err)
+	}
+	if _, msg, err := c.Read(ctx); err != nil || !strings.HasPrefix(string(msg), "40") {
+		b.Fatalf("connect: %q %v", msg, err)
+	}
+	return c
 }
