@@ -34,6 +34,9 @@ type MemoryConfig struct {
 	// OnDeleteRoom is called, outside any lock, when a room loses its last
 	// local member.
 	OnDeleteRoom func(room string)
+	// Recovery enables connection state recovery; the zero value disables
+	// it.
+	Recovery RecoveryConfig
 }
 
 type set map[string]struct{}
@@ -56,6 +59,7 @@ type Memory struct {
 	sids         []sidShard
 	onCreateRoom func(string)
 	onDeleteRoom func(string)
+	rec          *recoveryLog // nil: recovery disabled
 }
 
 var _ Adapter = (*Memory)(nil)
@@ -76,6 +80,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		sids:         make([]sidShard, n),
 		onCreateRoom: cfg.OnCreateRoom,
 		onDeleteRoom: cfg.OnDeleteRoom,
+		rec:          newRecoveryLog(cfg.Recovery),
 	}
 	for i := range m.rooms {
 		m.rooms[i].rooms = make(map[string]set)
@@ -285,8 +290,13 @@ func (m *Memory) Apply(opts BroadcastOptions, fn func(Socket)) {
 }
 
 // Broadcast encodes p once and writes the same frames to every target.
+// With recovery enabled, a non-volatile EVENT without ack id first gets an
+// offset appended to its arguments and is logged.
 func (m *Memory) Broadcast(_ context.Context, p *parser.Packet, opts BroadcastOptions) error {
 	p.Nsp = m.nsp.Name()
+	if m.rec != nil && p.Type == parser.Event && !p.HasID && !opts.Flags.Volatile {
+		m.rec.record(p, opts)
+	}
 	frames, err := parser.Encode(p)
 	if err != nil {
 		return err

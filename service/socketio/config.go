@@ -66,6 +66,8 @@ type Config struct {
 	// Adapter creates each namespace's adapter. Default
 	// adapter.MemoryFactory (single node).
 	Adapter adapter.Factory
+	// Recovery enables connection state recovery. Nil disables it.
+	Recovery *RecoveryConfig
 	// Logger receives diagnostics. Nil discards them.
 	Logger *slog.Logger
 
@@ -102,8 +104,27 @@ func (c *Config) setDefaults() error {
 	if c.MaxAttachments == 0 {
 		c.MaxAttachments = DefaultMaxAttachments
 	}
+	if c.Recovery != nil {
+		r := *c.Recovery
+		if r.MaxDisconnectionDuration < 0 || r.MaxPackets < 0 {
+			return errors.New("socketio: negative RecoveryConfig value")
+		}
+		if r.MaxDisconnectionDuration == 0 {
+			r.MaxDisconnectionDuration = DefaultMaxDisconnectionDuration
+		}
+		c.Recovery = &r
+	}
 	if c.Adapter == nil {
-		c.Adapter = adapter.MemoryFactory
+		if r := c.Recovery; r != nil {
+			c.Adapter = func(nsp adapter.Namespace) (adapter.Adapter, error) {
+				return adapter.NewMemory(adapter.MemoryConfig{
+					Namespace: nsp,
+					Recovery:  adapter.RecoveryConfig{Window: r.MaxDisconnectionDuration, MaxPackets: r.MaxPackets},
+				})
+			}
+		} else {
+			c.Adapter = adapter.MemoryFactory
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

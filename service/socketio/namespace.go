@@ -160,9 +160,20 @@ func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, arg
 // add runs the middleware for a CONNECT and connects the socket.
 func (n *Namespace) add(c *client, auth json.RawMessage) {
 	s := newSocket(n, c, auth)
-	n.mu.RLock()
-	mws := append([]Middleware(nil), n.middlewares...)
-	n.mu.RUnlock()
+	var missed []*parser.Packet
+	var rooms []string
+	if sess := n.restore(auth); sess != nil {
+		s.id, s.pid, s.recovered, s.data = sess.SID, sess.PID, true, sess.Data
+		missed, rooms = sess.Missed, sess.Rooms
+	} else if n.srv.cfg.Recovery != nil {
+		s.pid = newID()
+	}
+	var mws []Middleware
+	if !s.recovered || n.srv.cfg.Recovery.RunMiddlewares {
+		n.mu.RLock()
+		mws = append(mws, n.middlewares...)
+		n.mu.RUnlock()
+	}
 	for _, m := range mws {
 		if err := m(s); err != nil {
 			n.adapter.DelAll(s.id) // rooms joined by earlier middleware
@@ -181,10 +192,18 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 	n.sockets[s.id] = s
 	handlers := append([](func(*Socket)){}, n.onConnection...)
 	n.mu.Unlock()
-	s.Join(s.id)
+	s.Join(append(rooms, s.id)...)
+	// a recovered client gets the packets it missed before the CONNECT ack
+	for _, p := range missed {
+		p.Nsp = n.name
+		if frames, err := parser.Encode(p); err == nil {
+			_ = c.write(frames, false)
+		}
+	}
 	ack, _ := json.Marshal(struct {
 		SID string `json:"sid"`
-	}{s.id})
+		PID string `json:"pid,omitempty"`
+	}{s.id, s.pid})
 	_ = c.write(mustEncode(&parser.Packet{Type: parser.Connect, Nsp: n.name, Payload: ack}), false)
 	for _, h := range handlers {
 		h(s)

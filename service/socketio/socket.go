@@ -30,6 +30,8 @@ type Socket struct {
 	view   *socketView
 
 	connected atomic.Bool
+	pid       string // private session id (recovery on), set before connect
+	recovered bool
 
 	mu              sync.Mutex
 	handlers        map[string]EventHandler
@@ -205,7 +207,15 @@ func (s *Socket) emit(event string, args []any, f emitFlags) error {
 		_, err := s.emitWithCallback(event, rest, cb, f.timeout, f)
 		return err
 	}
-	return s.writePacket(&parser.Packet{Type: parser.Event, Args: prepend(event, rest)}, f.volatile)
+	p := &parser.Packet{Type: parser.Event, Args: prepend(event, rest)}
+	if s.nsp.sessionStore() != nil && !f.volatile {
+		// through the adapter so the packet gets an offset and is logged
+		if !s.Connected() {
+			return ErrNotConnected
+		}
+		return s.nsp.adapter.Broadcast(context.Background(), p, adapter.BroadcastOptions{Rooms: []string{s.id}})
+	}
+	return s.writePacket(p, f.volatile)
 }
 
 func prepend(event string, args []any) []any {
@@ -367,6 +377,7 @@ func (s *Socket) onClose(reason string) {
 		}
 		pa.fn(ErrDisconnected, nil)
 	}
+	s.persist(reason)
 	s.nsp.adapter.DelAll(s.id)
 	s.nsp.remove(s)
 	s.client.remove(s)

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"testing"
+
+	"github.com/hubkit/hubkit/service/socketio"
 )
 
 var modes = []struct {
@@ -124,6 +126,32 @@ func TestRoomsAndBroadcastAcks(t *testing.T) {
 			c.expect(`{"event":"join","alice":{"ok":true},"bob":{"ok":true}}`)
 			c.expect(`{"event":"poll-result","result":{"votes":["alice votes on lunch?","bob votes on lunch?"]}}`)
 			c.expect(`{"event":"seen","seen":["bob:hi","carol:outside"]}`)
+			c.finish()
+		})
+	}
+}
+
+func TestConnectionStateRecovery(t *testing.T) {
+	t.Parallel()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newHubWith(t, socketio.Config{Transports: m.transports, Recovery: &socketio.RecoveryConfig{}})
+			url, _ := serve(t, srv, "127.0.0.1:0")
+			c := runClient(t, "recovery", url, m.client)
+			c.expect(`{"event":"connect","n":1,"recovered":false,"join":{"ok":true}}`)
+			c.expect(`{"event":"echo-back","value":"first"}`)
+			got := c.next()
+			if got["event"] != "disconnect" {
+				t.Fatalf("want disconnect, got %v", got)
+			}
+			// broadcast while the client is away
+			if err := srv.To("lobby").Emit("said", "while-away"); err != nil {
+				t.Fatal(err)
+			}
+			// replayed before the CONNECT ack; the client buffers it until connected
+			c.expect(`{"event":"said","text":"while-away","connected":true}`)
+			c.expect(`{"event":"connect","n":2,"recovered":true,"sameId":true}`)
 			c.finish()
 		})
 	}

@@ -62,7 +62,13 @@ func requireNode(t *testing.T) string {
 // newHub builds the Socket.IO server the scenarios talk to.
 func newHub(t *testing.T, transports []string) *socketio.Server {
 	t.Helper()
-	srv, err := socketio.New(socketio.Config{Transports: transports, PingInterval: 2 * time.Second, PingTimeout: 2 * time.Second})
+	return newHubWith(t, socketio.Config{Transports: transports})
+}
+
+func newHubWith(t *testing.T, cfg socketio.Config) *socketio.Server {
+	t.Helper()
+	cfg.PingInterval, cfg.PingTimeout = 2*time.Second, 2*time.Second
+	srv, err := socketio.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -154,6 +154,33 @@ const scenarios = {
     done();
   },
 
+  // connection state recovery: the events broadcast while the transport
+  // was down arrive on reconnection, with the same id and rooms
+  async recovery() {
+    const socket = io(url, { ...transportsFor(mode), reconnectionDelay: 1000, randomizationFactor: 0, auth: { token: "abc" } });
+    let n = 0;
+    let firstId;
+    socket.on("said", (text) => out({ event: "said", text, connected: socket.connected }));
+    socket.on("disconnect", (reason) => out({ event: "disconnect", reason }));
+    socket.on("connect", async () => {
+      n++;
+      if (n === 1) {
+        firstId = socket.id;
+        out({ event: "connect", n, recovered: socket.recovered, join: await socket.emitWithAck("join", "lobby") });
+        // an event from the server gives the client its first offset
+        const back = new Promise((resolve) => socket.once("echo-back", resolve));
+        socket.emit("echo", "first");
+        out({ event: "echo-back", value: await back });
+        socket.io.engine.close(); // lose the transport; the manager reconnects
+        return;
+      }
+      out({ event: "connect", n, recovered: socket.recovered, sameId: socket.id === firstId });
+      socket.off("disconnect");
+      socket.disconnect();
+      done();
+    });
+  },
+
   // automatic reconnection after the server restarts
   async reconnect() {
     const socket = io(url, { ...transportsFor(mode), reconnectionDelay: 100, reconnectionDelayMax: 300, randomizationFactor: 0 });
