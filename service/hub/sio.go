@@ -245,8 +245,26 @@ func (x *SocketIO) reply(s *socketio.Socket, op string, ack socketio.AckFunc, a 
 // member adapts *socketio.Socket to Member.
 type member struct{ s *socketio.Socket }
 
-func (m member) ID() string              { return m.s.ID() }
-func (m member) Join(room string) error  { m.s.Join(room); return nil }
+func (m member) ID() string { return m.s.ID() }
+
+// errGone is returned for a join racing with the socket's disconnection.
+var errGone = errors.New("socket disconnected")
+
+// Join joins room unless the socket is disconnecting. A join that races
+// with the disconnection is undone, so the adapter never keeps a room
+// membership for a socket whose cleanup (DelAll) already ran.
+func (m member) Join(room string) error {
+	if !m.s.Connected() {
+		return errGone
+	}
+	m.s.Join(room)
+	if !m.s.Connected() {
+		m.s.Leave(room)
+		return errGone
+	}
+	return nil
+}
+
 func (m member) Leave(room string) error { m.s.Leave(room); return nil }
 
 // countingFactory wraps an adapter factory so that every packet an adapter
