@@ -13,6 +13,10 @@
 // implements. Broadcast packets are encoded once and the same frames are
 // written to every target socket.
 //
+// Memory also implements SessionStore (connection state recovery) when
+// created with a RecoveryConfig window: broadcast events get an offset and
+// are kept in a bounded log, disconnected sessions are kept for the window.
+//
 // Concurrency: every method of Memory is safe for concurrent use. Locks are
 // never held while calling into a Namespace or Socket, nor while calling
 // the room hooks. Lock order (see memory.go): a socket shard lock may be

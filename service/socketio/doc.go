@@ -17,6 +17,16 @@
 // attachment. An acknowledgement callback is passed as the last Emit
 // argument: func(Args) without a timeout, func(error, Args) after Timeout.
 //
+// Connection state recovery (Config.Recovery, Node's
+// connectionStateRecovery) gives a client that lost its transport its socket
+// id, rooms, data and missed events back when it reconnects in time; it needs
+// an adapter implementing adapter.SessionStore (the default in-memory
+// adapter does, on one node).
+//
+// Differences from Node: Volatile events are dropped only when the
+// connection is already closed (engineio exposes no "transport writable"
+// state), and the Compress flag is carried to the adapter but not applied.
+//
 // Concurrency contract: every exported method is safe for concurrent use.
 // Middleware, connection handlers and event handlers of one connection run
 // sequentially on that connection's reader goroutine; a handler that blocks
