@@ -135,6 +135,7 @@ func TestOriginRefused(t *testing.T) {
 // TestProductionRefusesToRunOpen: HUB_ENV=production without REDIS_URL or a
 // JWT key exits 1 naming both keys; bad values are all reported at once.
 func TestProductionRefusesToRunOpen(t *testing.T) {
+	needHub(t)
 	t.Parallel()
 	tests := []struct {
 		name string

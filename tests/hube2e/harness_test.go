@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -30,6 +31,11 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// make test-short: unit tests only; no hub build, no node.
+		os.Exit(m.Run())
+	}
 	code := func() int {
 		root, err := findRoot()
 		if err != nil {
@@ -87,9 +93,18 @@ func findRoot() (string, error) {
 	}
 }
 
+// needHub skips in -short mode (no hub binary is built then).
+func needHub(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+}
+
 // needNode skips (or, in CI, fails) when node or the client is missing.
 func needNode(t *testing.T) {
 	t.Helper()
+	needHub(t)
 	if setupError == "" {
 		return
 	}
