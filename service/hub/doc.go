@@ -18,7 +18,8 @@
 // A call that fails without an ack callback is answered with the event
 // "hub:error" {op, error}: no failure is silent. Room and event names are
 // non-empty strings of at most 256 bytes; Socket.IO's reserved event names
-// cannot be published; a socket joins at most 1000 rooms.
+// and names starting with "hub:" cannot be published; a socket joins at most
+// 1000 rooms.
 //
 // # Auth
 //

@@ -35,6 +35,10 @@ var reservedEvents = map[string]bool{
 	"disconnecting": true, "newListener": true, "removeListener": true,
 }
 
+// hubEventPrefix starts the events only the hub emits (EventError), so no
+// publisher can forge them.
+const hubEventPrefix = "hub:"
+
 // maxNameLen bounds room and event names (bytes).
 const maxNameLen = 256
 
@@ -51,6 +55,8 @@ func validateTarget(room, event string) error {
 		return fmt.Errorf(`"event" is longer than %d bytes`, maxNameLen)
 	case reservedEvents[event]:
 		return fmt.Errorf(`"event" %q is reserved by Socket.IO`, event)
+	case strings.HasPrefix(event, hubEventPrefix):
+		return fmt.Errorf(`"event" %q is reserved: names starting with %q belong to the hub`, event, hubEventPrefix)
 	}
 	return nil
 }

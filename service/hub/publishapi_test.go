@@ -66,6 +66,7 @@ func TestPublishAPI(t *testing.T) {
 		{name: "missing room", body: `{"event":"e"}`, wantStatus: 400, wantErr: `"room" is required`},
 		{name: "missing event", body: `{"room":"r"}`, wantStatus: 400, wantErr: `"event" is required`},
 		{name: "reserved event", body: `{"room":"r","event":"disconnect"}`, wantStatus: 400, wantErr: "reserved"},
+		{name: "hub event", body: `{"room":"r","event":"hub:error"}`, wantStatus: 400, wantErr: "belong to the hub"},
 		{name: "unknown field", body: `{"room":"r","event":"e","rooms":[]}`, wantStatus: 400, wantErr: `unknown field "rooms"`},
 		{name: "trailing", body: `{"room":"r","event":"e"} {}`, wantStatus: 400, wantErr: "trailing"},
 		{name: "long room", body: `{"room":"` + strings.Repeat("r", 257) + `","event":"e"}`, wantStatus: 400, wantErr: "longer than"},
