@@ -105,6 +105,7 @@ func TestContract(t *testing.T) {
 		{"publish no event", "publish", []any{"room"}, "event must be a string"},
 		{"publish reserved event", "publish", []any{"room", "disconnect", 1}, "reserved"},
 		{"publish empty event", "publish", []any{"room", "", 1}, `"event" is required`},
+		{"publish forged hub event", "publish", []any{"room", "hub:error", 1}, "belong to the hub"},
 	}
 	for _, tt := range tests {
 		ackErr(t, tt.name, p.Call("a", tt.event, tt.args...), tt.contains)
