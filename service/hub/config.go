@@ -55,6 +55,10 @@ const (
 	DefaultWriteQueue     = 1024
 )
 
+// MinProductionSecret is the shortest HUB_JWT_SECRET accepted with
+// HUB_ENV=production: 256 bits, as RFC 7518 requires for HS256.
+const MinProductionSecret = 32
+
 // Settings is the hub's configuration as read from the environment. Every
 // field documents its zero-value meaning; [ConfigFromEnv] fills the defaults.
 type Settings struct {
@@ -143,6 +147,9 @@ func ConfigFromEnv(getenv func(string) string) (Settings, error) {
 	if s.Env == Production {
 		if s.RedisURL == "" {
 			r.fail(EnvRedisURL, "", "required when HUB_ENV=production (a production hub is a cluster)")
+		}
+		if n := len(s.JWTSecret); n > 0 && n < MinProductionSecret {
+			r.fail(EnvJWTSecret, "", fmt.Sprintf("%d bytes is too short for HS256 in production (at least %d; e.g. openssl rand -base64 48)", n, MinProductionSecret))
 		}
 		if !s.AuthEnabled() && !r.failed(EnvJWTPublicKey) {
 			r.fail(EnvJWTSecret, "", "HUB_JWT_SECRET or HUB_JWT_PUBLIC_KEY is required when HUB_ENV=production (the hub refuses to run open)")

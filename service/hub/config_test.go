@@ -42,7 +42,7 @@ func TestConfigValues(t *testing.T) {
 	pemKey := ed25519PEM(t)
 	s, err := ConfigFromEnv(envOf(map[string]string{
 		EnvAddr: "127.0.0.1:8080", EnvRedisURL: "redis://:pw@redis:6379/0", EnvEnv: "Production",
-		EnvRedisMode: "streams", EnvRecoveryWindow: "0", EnvAPIKey: "k", EnvJWTSecret: "s3cret",
+		EnvRedisMode: "streams", EnvRecoveryWindow: "0", EnvAPIKey: "k", EnvJWTSecret: strings.Repeat("s", 32),
 		EnvJWTPublicKey: pemKey, EnvAllowedOrigins: "https://a.example, http://b.example:80 ,",
 		EnvDrainWindow: "3s", EnvPingInterval: "1s", EnvPingTimeout: "500ms",
 		EnvMaxPayload: "2048", EnvWriteQueue: "16", EnvLogLevel: "debug",
@@ -53,7 +53,7 @@ func TestConfigValues(t *testing.T) {
 	if s.Addr != "127.0.0.1:8080" || s.Env != Production || s.RedisMode != RedisStreams ||
 		s.RecoveryWindow != 0 || s.DrainWindow != 3*time.Second || s.PingInterval != time.Second ||
 		s.PingTimeout != 500*time.Millisecond || s.MaxPayload != 2048 || s.WriteQueue != 16 ||
-		s.LogLevel != slog.LevelDebug || string(s.JWTSecret) != "s3cret" || s.APIKey != "k" {
+		s.LogLevel != slog.LevelDebug || string(s.JWTSecret) != strings.Repeat("s", 32) || s.APIKey != "k" {
 		t.Fatalf("settings = %+v", s)
 	}
 	if _, ok := s.JWTPublicKey.(ed25519.PublicKey); !ok {
@@ -86,6 +86,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad pem", map[string]string{EnvJWTPublicKey: "not a key"}, []string{EnvJWTPublicKey}},
 		{"production without redis and key", map[string]string{EnvEnv: "production"}, []string{EnvRedisURL, EnvJWTSecret}},
 		{"production without key", map[string]string{EnvEnv: "production", EnvRedisURL: "redis://r:6379"}, []string{EnvJWTSecret}},
+		{"production short secret", map[string]string{EnvEnv: "production", EnvRedisURL: "redis://r:6379", EnvJWTSecret: "short"}, []string{EnvJWTSecret}},
 		{"all reported together", map[string]string{
 			EnvPingInterval: "x", EnvMaxPayload: "-3", EnvEnv: "prod",
 		}, []string{EnvEnv, EnvPingInterval, EnvMaxPayload}},

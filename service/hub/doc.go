@@ -69,7 +69,7 @@
 //	HUB_REDIS_MODE       classic | sharded (streams: not yet)    classic
 //	HUB_RECOVERY_WINDOW  connection state recovery window, 0=off 2m (not yet effective)
 //	HUB_API_KEY          bearer key of POST /api/v1/publish       unset = API disabled
-//	HUB_JWT_SECRET       HS256 shared secret                     unset
+//	HUB_JWT_SECRET       HS256 shared secret (production: ≥32 B) unset
 //	HUB_JWT_PUBLIC_KEY   PEM public key (RSA, ECDSA, Ed25519)    unset
 //	HUB_ALLOWED_ORIGINS  comma-separated origins, or *           unset = any origin
 //	HUB_DRAIN_WINDOW     SIGTERM drain bound                     20s

@@ -73,7 +73,7 @@ func TestRedisEmitterIntoHub(t *testing.T) {
 	needNode(t)
 	t.Parallel()
 	rs := redistest.Start(t)
-	secret := "prod-secret"
+	secret := "a-production-secret-of-32-or-more-bytes"
 	h := startHub(t, map[string]string{
 		"REDIS_URL": rs.URL(), "HUB_ENV": "production", "HUB_JWT_SECRET": secret,
 	})
