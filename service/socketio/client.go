@@ -39,8 +39,9 @@ func (srv *Server) newClient(conn engineConn, hs Handshake) *client {
 		conn:      conn,
 		handshake: hs,
 		dec: parser.NewDecoder(parser.DecoderConfig{
-			MaxAttachments:    srv.cfg.MaxAttachments,
-			MaxAttachmentSize: srv.cfg.MaxPayload,
+			MaxAttachments:         srv.cfg.MaxAttachments,
+			MaxAttachmentSize:      srv.cfg.MaxPayload,
+			MaxTotalAttachmentSize: srv.cfg.MaxAttachmentBytes,
 		}),
 		sockets: make(map[string]*Socket),
 	}

@@ -63,6 +63,11 @@ type Config struct {
 	MaxPendingAcks int
 	// MaxAttachments bounds the binary attachments of one packet. Default 10.
 	MaxAttachments int
+	// MaxAttachmentBytes bounds the total size of one packet's binary
+	// attachments (each is also bounded by MaxPayload). Default: MaxPayload,
+	// or 1,000,000 when MaxPayload is zero. Node has no such total cap; it
+	// keeps a client from parking MaxAttachments × MaxPayload bytes.
+	MaxAttachmentBytes int
 	// Adapter creates each namespace's adapter. Default
 	// adapter.MemoryFactory (single node).
 	Adapter adapter.Factory
@@ -92,7 +97,7 @@ func (c *Config) setDefaults() error {
 	if c.Path[len(c.Path)-1] != '/' {
 		c.Path += "/"
 	}
-	if c.ConnectTimeout < 0 || c.MaxPendingAcks < 0 || c.MaxAttachments < 0 {
+	if c.ConnectTimeout < 0 || c.MaxPendingAcks < 0 || c.MaxAttachments < 0 || c.MaxAttachmentBytes < 0 || c.MaxPayload < 0 {
 		return errors.New("socketio: negative Config value")
 	}
 	if c.ConnectTimeout == 0 {
@@ -103,6 +108,12 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxAttachments == 0 {
 		c.MaxAttachments = DefaultMaxAttachments
+	}
+	if c.MaxAttachmentBytes == 0 {
+		c.MaxAttachmentBytes = c.MaxPayload
+		if c.MaxAttachmentBytes == 0 {
+			c.MaxAttachmentBytes = 1_000_000
+		}
 	}
 	if c.Recovery != nil {
 		r := *c.Recovery

@@ -21,6 +21,9 @@ type DecoderConfig struct {
 	// MaxAttachmentSize caps each binary attachment in bytes. Zero means no
 	// cap beyond the Engine.IO maxPayload that already bounds every frame.
 	MaxAttachmentSize int
+	// MaxTotalAttachmentSize caps the sum of one packet's attachments in
+	// bytes. Zero means no cap.
+	MaxTotalAttachmentSize int
 }
 
 // Decoder turns the frames of one connection into packets.
@@ -29,6 +32,7 @@ type Decoder struct {
 	pending *Packet  // binary packet waiting for its attachments
 	want    int      // attachments announced by pending
 	buffers [][]byte // attachments received so far
+	total   int      // bytes in buffers
 }
 
 // NewDecoder returns a Decoder for one connection.
@@ -43,7 +47,7 @@ func NewDecoder(cfg DecoderConfig) *Decoder {
 func (d *Decoder) Pending() bool { return d.pending != nil }
 
 // Reset drops any partially reassembled packet.
-func (d *Decoder) Reset() { d.pending, d.want, d.buffers = nil, 0, nil }
+func (d *Decoder) Reset() { d.pending, d.want, d.buffers, d.total = nil, 0, nil, 0 }
 
 // Add feeds one frame. It returns the decoded packet when complete, nil when
 // more attachment frames are needed, or an error when the input is invalid
@@ -55,6 +59,11 @@ func (d *Decoder) Add(f Frame) (*Packet, error) {
 			return nil, ErrUnexpectedBinary
 		}
 		if d.cfg.MaxAttachmentSize > 0 && len(f.Data) > d.cfg.MaxAttachmentSize {
+			d.Reset()
+			return nil, ErrAttachmentTooLarge
+		}
+		d.total += len(f.Data)
+		if d.cfg.MaxTotalAttachmentSize > 0 && d.total > d.cfg.MaxTotalAttachmentSize {
 			d.Reset()
 			return nil, ErrAttachmentTooLarge
 		}

@@ -210,3 +210,36 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("args %v", out.Args)
 	}
 }
+
+func TestDecoderAttachmentLimits(t *testing.T) {
+	t.Parallel()
+	head := Frame{Data: []byte(`52-["e",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]`)}
+	tests := []struct {
+		name string
+		cfg  DecoderConfig
+		want error
+	}{
+		{"within limits", DecoderConfig{MaxAttachmentSize: 4, MaxTotalAttachmentSize: 8}, nil},
+		{"one too large", DecoderConfig{MaxAttachmentSize: 3}, ErrAttachmentTooLarge},
+		{"total too large", DecoderConfig{MaxTotalAttachmentSize: 7}, ErrAttachmentTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := NewDecoder(tt.cfg)
+			if _, err := d.Add(head); err != nil {
+				t.Fatal(err)
+			}
+			_, err := d.Add(Frame{Data: []byte("abcd"), Binary: true})
+			if err == nil {
+				_, err = d.Add(Frame{Data: []byte("efgh"), Binary: true})
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err %v, want %v", err, tt.want)
+			}
+			if tt.want != nil && d.Pending() {
+				t.Fatal("decoder still pending after an error")
+			}
+		})
+	}
+}
