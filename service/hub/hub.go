@@ -173,8 +173,10 @@ func (h *Hub) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { serveErr <- srv.Serve(tracked) }()
 	h.ready.Store(true)
 	h.metrics.setReady(true)
-	h.log.Info("hub listening", "addr", ln.Addr().String(), "env", h.cfg.Settings.Env,
-		"auth", h.cfg.Settings.AuthEnabled(), "redis", h.cfg.Settings.RedisURL != "")
+	set := h.cfg.Settings
+	h.log.Info("hub listening", "addr", ln.Addr().String(), "env", set.Env,
+		"auth", set.AuthEnabled(), "redis", set.RedisURL != "", "publish_api", set.APIKey != "",
+		"allowed_origins", len(set.AllowedOrigins), "drain_window", set.DrainWindow)
 
 	select {
 	case err := <-serveErr:
