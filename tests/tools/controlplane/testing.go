@@ -1,0 +1,54 @@
+package controlplane
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// StartTB starts a control plane for a test and stops it in t.Cleanup,
+// printing the components' log tails if the test failed. When the binaries
+// are missing it skips the test, unless env CI is set, where it fails: CI
+// must have run tests/tools/build-k8s.sh. Start is bounded by two minutes.
+func StartTB(t testing.TB) *ControlPlane {
+	t.Helper()
+	bin := DefaultBinDir()
+	if miss := Missing(bin); len(miss) > 0 {
+		msg := "control plane binaries missing in " + bin + " (" + strings.Join(miss, ", ") + "); run tests/tools/build-k8s.sh"
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cp, err := Start(ctx, Config{BinDir: bin, Logger: log, KeepDir: os.Getenv("HUBKIT_KEEP_K8S") != ""})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("control plane logs:\n%s", cp.Logs(40))
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		start := time.Now()
+		if err := cp.Stop(ctx); err != nil {
+			t.Errorf("stop control plane: %v", err)
+		}
+		t.Logf("control plane stopped in %s", time.Since(start).Round(time.Millisecond))
+	})
+	return cp
+}
+
+// testWriter sends log lines to t.Log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
