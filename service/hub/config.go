@@ -187,7 +187,7 @@ func (r *envReader) addr(key, def string) string {
 	if v == "" {
 		return def
 	}
-	host, port, err := net.SplitHostPort(v)
+	_, port, err := net.SplitHostPort(v)
 	if err != nil {
 		r.fail(key, v, "want host:port or :port")
 		return def
@@ -196,7 +196,6 @@ func (r *envReader) addr(key, def string) string {
 		r.fail(key, v, "port must be a number from 0 to 65535")
 		return def
 	}
-	_ = host
 	return v
 }
 
