@@ -142,6 +142,9 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 		args Args
 		err  error
 	}
+	if parser.IsReservedEvent(event) {
+		return nil, ErrReservedEvent
+	}
 	ch := make(chan result, 1)
 	cb := func(err error, a Args) { ch <- result{a, err} }
 	id, err := s.emitWithCallback(event, args, cb, 0, emitFlags{})

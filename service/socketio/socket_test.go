@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"regexp"
@@ -184,11 +185,32 @@ func TestServerToClientAck(t *testing.T) {
 		t.Fatalf("ack %q", a)
 	}
 
+	// EmitWithAck blocks until the ack or the context's end
+	go func() {
+		a, err := s.EmitWithAck(context.Background(), "sync", 1)
+		if err != nil {
+			errs <- err
+			return
+		}
+		got <- string(a.Raw(0))
+	}()
+	c.expect(`23["sync",1]`)
+	c.send(`33["ok"]`)
+	if a := <-got; a != `"ok"` {
+		t.Fatalf("EmitWithAck got %q", a)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.EmitWithAck(ctx, "never"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("EmitWithAck with a canceled ctx: %v", err)
+	}
+	c.expect(`24["never"]`)
+
 	// pending acks fail when the socket disconnects
 	if err := s.Timeout(time.Hour).Emit("q", func(err error, a Args) { errs <- err }); err != nil {
 		t.Fatal(err)
 	}
-	c.expect(`23["q"]`)
+	c.expect(`25["q"]`)
 	c.send("1")
 	if err := <-errs; !errors.Is(err, ErrDisconnected) {
 		t.Fatalf("err %v", err)
