@@ -26,6 +26,7 @@ type client struct {
 	conn      engineConn
 	handshake Handshake
 	dec       *parser.Decoder // used only by the reader goroutine
+	failed    bool            // reader goroutine only: an invalid packet was seen
 
 	mu           sync.Mutex
 	sockets      map[string]*Socket // by namespace name
@@ -78,10 +79,13 @@ func (c *client) write(frames []parser.Frame, volatile bool) error {
 
 // onFrame handles one Engine.IO message. Called sequentially.
 func (c *client) onFrame(f parser.Frame) {
+	if c.failed {
+		return // closing: ignore what followed the invalid packet
+	}
 	p, err := c.dec.Add(f)
 	if err != nil {
 		c.srv.log.Debug("socketio: invalid packet", "conn", c.conn.ID(), "err", err)
-		c.conn.CloseWithReason(ReasonParseError)
+		c.fail()
 		return
 	}
 	if p == nil {
@@ -98,8 +102,14 @@ func (c *client) onFrame(f parser.Frame) {
 		s.onPacket(p)
 	default:
 		c.srv.log.Debug("socketio: invalid state", "conn", c.conn.ID(), "type", p.Type, "nsp", nsp)
-		c.conn.CloseWithReason(ReasonParseError)
+		c.fail()
 	}
+}
+
+// fail closes the connection after an invalid packet.
+func (c *client) fail() {
+	c.failed = true
+	c.conn.CloseWithReason(ReasonParseError)
 }
 
 var invalidNamespace = json.RawMessage(`{"message":"Invalid namespace"}`)

@@ -28,6 +28,7 @@ func TestConnectFlow(t *testing.T) {
 		{"invalid packet type", []string{"0", "9"}, []string{"0SID"}, true},
 		{"reserved event", []string{"0", `2["disconnect"]`}, []string{"0SID"}, true},
 		{"client connect_error", []string{"0", `4{"message":"x"}`}, []string{"0SID"}, true},
+		{"nothing after an invalid packet", []string{"0", "9", "0/custom,"}, []string{"0SID"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +55,12 @@ func TestConnectFlow(t *testing.T) {
 			if tt.closed {
 				if r := c.waitClosed(); r != ReasonParseError {
 					t.Fatalf("close reason %q", r)
+				}
+				c.f.mu.Lock()
+				extra := c.f.out[c.next:]
+				c.f.mu.Unlock()
+				if len(extra) > 0 {
+					t.Fatalf("frames after the invalid packet: %q", extra[0].Data)
 				}
 			} else if _, closed := c.closeReason(); closed {
 				t.Fatal("connection closed")
