@@ -62,6 +62,9 @@ func TestConnectFlow(t *testing.T) {
 				if len(extra) > 0 {
 					t.Fatalf("frames after the invalid packet: %q", extra[0].Data)
 				}
+				if n := len(srv.Of("/custom").Sockets()); n != 0 {
+					t.Fatalf("%d sockets connected after the invalid packet", n)
+				}
 			} else if _, closed := c.closeReason(); closed {
 				t.Fatal("connection closed")
 			}
