@@ -465,7 +465,7 @@ func TestParseModeAndURL(t *testing.T) {
 		in   string
 		want Mode
 		ok   bool
-	}{{"", ModeClassic, true}, {"classic", ModeClassic, true}, {"Sharded", ModeSharded, true}, {"streams", "", false}, {"x", "", false}} {
+	}{{"", ModeClassic, true}, {"classic", ModeClassic, true}, {"Sharded", ModeSharded, true}, {"streams", ModeStreams, true}, {"x", "", false}} {
 		got, err := ParseMode(tc.in)
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("ParseMode(%q) = %q, %v", tc.in, got, err)

@@ -34,6 +34,8 @@ type Cluster struct {
 	hmu      sync.RWMutex
 	handlers map[string]handler // "<prefix>#<nsp>#" (and "-request"/"-response" forms) → namespace adapter
 
+	streams *streamsCore // ModeStreams only, created with the first namespace (streams_core.go)
+
 	subq     chan subOp    // subscription changes, applied in order by subWorker
 	stopSubq chan struct{} // closed by Close
 
@@ -144,8 +146,11 @@ func (c *Cluster) NewAdapter(nsp adapter.Namespace) (adapter.Adapter, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	if c.cfg.Mode == ModeSharded {
+	switch c.cfg.Mode {
+	case ModeSharded:
 		return newSharded(c, nsp)
+	case ModeStreams:
+		return newStreams(c, nsp)
 	}
 	return newClassic(c, nsp)
 }

@@ -20,6 +20,7 @@ type Mode string
 const (
 	ModeClassic Mode = "classic"
 	ModeSharded Mode = "sharded"
+	ModeStreams Mode = "streams" // see streams.go
 )
 
 // ParseMode parses a HUB_REDIS_MODE value; "" means classic.
@@ -29,10 +30,10 @@ func ParseMode(s string) (Mode, error) {
 		return ModeClassic, nil
 	case ModeSharded:
 		return ModeSharded, nil
-	case "streams":
-		return "", errors.New("redisadapter: mode \"streams\" is not implemented yet (connection state recovery issue)")
+	case ModeStreams:
+		return ModeStreams, nil
 	}
-	return "", fmt.Errorf("redisadapter: unknown mode %q (want classic or sharded)", s)
+	return "", fmt.Errorf("redisadapter: unknown mode %q (want classic, sharded or streams)", s)
 }
 
 // Defaults applied by New.
@@ -64,6 +65,10 @@ type Config struct {
 	URL string
 	// Mode is ModeClassic (default) or ModeSharded.
 	Mode Mode
+	// RecoveryWindow is, in ModeStreams, how long a disconnected session is
+	// kept for connection state recovery (socketio RecoveryConfig's
+	// MaxDisconnectionDuration). Zero: no offsets, no sessions.
+	RecoveryWindow time.Duration
 	// Prefix is the channel prefix, "socket.io" by default (Node's key /
 	// channelPrefix option).
 	Prefix string
@@ -89,7 +94,7 @@ func (c *Config) setDefaults() error {
 	if c.Mode == "" {
 		c.Mode = ModeClassic
 	}
-	if c.Mode != ModeClassic && c.Mode != ModeSharded {
+	if c.Mode != ModeClassic && c.Mode != ModeSharded && c.Mode != ModeStreams {
 		return fmt.Errorf("redisadapter: unknown mode %q", c.Mode)
 	}
 	if c.Prefix == "" {

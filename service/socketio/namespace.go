@@ -193,6 +193,7 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 	handlers := append([](func(*Socket)){}, n.onConnection...)
 	n.mu.Unlock()
 	s.Join(append(rooms, s.id)...)
+	n.track(s)
 	// a recovered client gets the packets it missed before the CONNECT ack
 	for _, p := range missed {
 		p.Nsp = n.name

@@ -76,6 +76,20 @@ func (n *Namespace) restore(auth json.RawMessage) *adapter.Session {
 	return sess
 }
 
+// sessionTracker is an optional adapter capability: an adapter that keeps
+// the sessions of connected sockets (so that they can be recovered even
+// when this process dies without persisting them) is told about each one.
+type sessionTracker interface {
+	TrackSession(sid, pid string, data any)
+}
+
+// track hands a connected socket's session to a sessionTracker adapter.
+func (n *Namespace) track(s *Socket) {
+	if t, ok := n.adapter.(sessionTracker); ok && s.pid != "" && n.sessionStore() != nil {
+		t.TrackSession(s.id, s.pid, s.Data())
+	}
+}
+
 // persist keeps s's session when it closed for a recoverable reason.
 func (s *Socket) persist(reason string) {
 	ss := s.nsp.sessionStore()
