@@ -226,6 +226,7 @@ func (c *Conn) notifyClose() {
 
 // open calls Config.OnConnection and installs the returned handler.
 func (c *Conn) open() {
+	c.srv.cfg.Logger.Debug("engineio: session opened", "sid", c.id, "transport", c.transport, "remote", c.hs.RemoteAddr)
 	c.recvMu.Lock()
 	h := c.srv.cfg.OnConnection(c)
 	if h == nil {

@@ -214,6 +214,7 @@ func (c *Conn) switchTo(ws *websocket.Conn) bool {
 	c.opened = true
 	c.signalLocked() // a poll still held gets "1", as in Node
 	c.kickLocked()
+	c.srv.cfg.Logger.Debug("engineio: upgraded to websocket", "sid", c.id)
 	return true
 }
 
@@ -226,6 +227,9 @@ func (c *Conn) abortProbe(ws *websocket.Conn) {
 		p = c.takeProbeLocked() // else whoever took it closes it
 	}
 	c.mu.Unlock()
+	if p != nil {
+		c.srv.cfg.Logger.Debug("engineio: upgrade probe aborted", "sid", c.id)
+	}
 	c.closeProbe(p)
 }
 
