@@ -29,6 +29,7 @@ const (
 	EnvMaxPayload     = "HUB_MAX_PAYLOAD"
 	EnvWriteQueue     = "HUB_WRITE_QUEUE"
 	EnvLogLevel       = "HUB_LOG_LEVEL"
+	EnvReplicaID      = "HUB_REPLICA_ID"
 )
 
 // Values of HUB_ENV.
@@ -69,7 +70,8 @@ type Settings struct {
 	RedisURL string
 	// Env is "development" (default) or "production" (HUB_ENV).
 	Env string
-	// RedisMode is "classic" (default), "sharded" or "streams" (HUB_REDIS_MODE).
+	// RedisMode is "streams" (default: recovery across replicas), "classic"
+	// or "sharded" (HUB_REDIS_MODE), used when RedisURL is set.
 	RedisMode string
 	// RecoveryWindow is how long a disconnected session may be recovered
 	// (HUB_RECOVERY_WINDOW); 0 turns connection state recovery off.
@@ -98,6 +100,9 @@ type Settings struct {
 	WriteQueue int
 	// LogLevel is the minimum log level (HUB_LOG_LEVEL). Default info.
 	LogLevel slog.Level
+	// ReplicaID names this replica (HUB_REPLICA_ID) in the X-Hub-Replica
+	// header of Socket.IO responses and in logs. Empty = no header.
+	ReplicaID string
 }
 
 // AuthEnabled reports whether a JWT key is configured.
@@ -128,8 +133,9 @@ func ConfigFromEnv(getenv func(string) string) (Settings, error) {
 		Addr:           r.addr(EnvAddr, DefaultAddr),
 		RedisURL:       r.redisURL(EnvRedisURL),
 		Env:            r.oneOf(EnvEnv, Development, Development, Production),
-		RedisMode:      r.oneOf(EnvRedisMode, RedisClassic, RedisClassic, RedisSharded, RedisStreams),
+		RedisMode:      r.oneOf(EnvRedisMode, RedisStreams, RedisClassic, RedisSharded, RedisStreams),
 		RecoveryWindow: r.duration(EnvRecoveryWindow, DefaultRecoveryWindow, true),
+		ReplicaID:      strings.TrimSpace(getenv(EnvReplicaID)),
 		APIKey:         r.secret(EnvAPIKey),
 		JWTSecret:      []byte(r.secret(EnvJWTSecret)),
 		JWTPublicKey:   r.publicKey(EnvJWTPublicKey),

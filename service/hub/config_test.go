@@ -23,7 +23,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatalf("empty env: %v", err)
 	}
 	want := Settings{
-		Addr: ":3000", Env: Development, RedisMode: RedisClassic,
+		Addr: ":3000", Env: Development, RedisMode: RedisStreams,
 		RecoveryWindow: 2 * time.Minute, DrainWindow: 20 * time.Second,
 		PingInterval: 25 * time.Second, PingTimeout: 20 * time.Second,
 		MaxPayload: 1_000_000, WriteQueue: 1024, LogLevel: slog.LevelInfo,

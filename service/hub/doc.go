@@ -15,6 +15,15 @@
 //	                                    on every replica except the publisher;
 //	                                    ack({ok:true}) | ack({error:"..."})
 //
+// With connection state recovery on (HUB_RECOVERY_WINDOW > 0, the default)
+// every delivered event carries one more, trailing string argument, its
+// offset, exactly as Node's socket.io does: socket.io-client uses it to
+// recover, handlers may ignore it. A client that loses its transport and
+// comes back to the same replica within the window keeps its socket id and
+// rooms and receives what it missed; its token is verified again. Across
+// replicas this needs an adapter with a session store (in memory: one node
+// only; the Redis classic and sharded modes have none).
+//
 // A call that fails without an ack callback is answered with the event
 // "hub:error" {op, error}: no failure is silent. Room and event names are
 // non-empty strings of at most 256 bytes; Socket.IO's reserved event names
@@ -66,8 +75,11 @@
 //	REDIS_URL            redis://, rediss://, redis-sentinel://  unset = in-memory, single node
 //	HUB_ENV              development | production (JSON logs;    development
 //	                     requires REDIS_URL and a JWT key)
-//	HUB_REDIS_MODE       classic | sharded (streams: not yet)    classic
-//	HUB_RECOVERY_WINDOW  connection state recovery window, 0=off 2m (not yet effective)
+//	HUB_REDIS_MODE       streams (recovery across replicas) |    streams
+//	                     classic | sharded (Node redis-adapter)
+//	HUB_RECOVERY_WINDOW  connection state recovery window, 0=off 2m
+//	HUB_REPLICA_ID       replica name: X-Hub-Replica header on   unset
+//	                     /socket.io/ responses, "replica" in logs
 //	HUB_API_KEY          bearer key of POST /api/v1/publish       unset = API disabled
 //	HUB_JWT_SECRET       HS256 shared secret (production: ≥32 B) unset
 //	HUB_JWT_PUBLIC_KEY   PEM public key (RSA, ECDSA, Ed25519)    unset

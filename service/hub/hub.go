@@ -134,6 +134,13 @@ func (h *Hub) routes() http.Handler {
 	mux.Handle("GET /metrics", h.metrics.Handler())
 	mux.Handle("/api/v1/publish", h.api)
 	sio := h.origins.Middleware(h.refuseWhileDraining(h.sockets), func() { h.metrics.Error("origin_refused") })
+	if id := h.cfg.Settings.ReplicaID; id != "" {
+		next := sio
+		sio = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Hub-Replica", id)
+			next.ServeHTTP(w, r)
+		})
+	}
 	mux.Handle("/socket.io/", sio)
 	return mux
 }

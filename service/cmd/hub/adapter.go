@@ -24,9 +24,6 @@ type adapterWiring struct {
 // newAdapter returns the in-memory adapter without REDIS_URL, else the Redis
 // adapter in HUB_REDIS_MODE, its metrics on the hub's registry.
 func newAdapter(ctx context.Context, s hub.Settings, m *hub.Metrics, log *slog.Logger) (adapterWiring, error) {
-	if s.RecoveryWindow > 0 {
-		log.Debug("connection state recovery is not implemented by the socketio layer yet; HUB_RECOVERY_WINDOW has no effect")
-	}
 	if s.RedisURL == "" {
 		log.Info("adapter: in-memory (single node); set REDIS_URL to cluster")
 		return adapterWiring{}, nil
@@ -38,10 +35,13 @@ func newAdapter(ctx context.Context, s hub.Settings, m *hub.Metrics, log *slog.L
 	ctx, cancel := context.WithTimeout(ctx, redisConnectTimeout)
 	defer cancel()
 	cl, err := redisadapter.New(ctx, redisadapter.Config{
-		URL: s.RedisURL, Mode: mode, Logger: log, Registerer: m.Registry(),
+		URL: s.RedisURL, Mode: mode, Logger: log, Registerer: m.Registry(), RecoveryWindow: s.RecoveryWindow,
 	})
 	if err != nil {
 		return adapterWiring{}, fmt.Errorf("redis adapter: %w", err)
+	}
+	if mode != redisadapter.ModeStreams && s.RecoveryWindow > 0 {
+		log.Info("adapter: no connection state recovery in this mode (HUB_REDIS_MODE=streams has it)", "mode", string(mode))
 	}
 	log.Info("adapter: redis", "mode", string(mode))
 	return adapterWiring{factory: cl.Factory(), ready: cl.Ready, close: cl.Close}, nil

@@ -43,7 +43,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 	}{
 		{"bad values", map[string]string{"HUB_PING_INTERVAL": "x", "HUB_WRITE_QUEUE": "0"}, []string{"invalid configuration", "HUB_PING_INTERVAL", "HUB_WRITE_QUEUE"}},
 		{"production open", map[string]string{"HUB_ENV": "production"}, []string{"REDIS_URL", "HUB_JWT_SECRET"}},
-		{"streams mode", map[string]string{"REDIS_URL": "redis://127.0.0.1:1", "HUB_REDIS_MODE": "streams"}, []string{"HUB_REDIS_MODE=streams", "not implemented"}},
+		{"unreachable redis", map[string]string{"REDIS_URL": "redis://127.0.0.1:1", "HUB_REDIS_MODE": "streams"}, []string{"redis adapter", "ping"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
