@@ -76,6 +76,7 @@ func TestRedisEmitterIntoHub(t *testing.T) {
 	secret := "a-production-secret-of-32-or-more-bytes"
 	h := startHub(t, map[string]string{
 		"REDIS_URL": rs.URL(), "HUB_ENV": "production", "HUB_JWT_SECRET": secret,
+		"HUB_REDIS_MODE": "classic", // redis-emitter speaks the classic protocol
 	})
 	p := startPuppet(t)
 	tok := token(t, jwt.SigningMethodHS256, []byte(secret), time.Hour, []string{"orders:*"}, nil)
