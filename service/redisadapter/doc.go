@@ -28,6 +28,19 @@
 // outages, so a Redis blink does not take every replica out of service;
 // Connected reports the live state.
 //
+// Wiring (as service/cmd/hub does it):
+//
+//	mode, err := redisadapter.ParseMode(os.Getenv("HUB_REDIS_MODE"))
+//	cl, err := redisadapter.New(ctx, redisadapter.Config{
+//		URL: os.Getenv("REDIS_URL"), Mode: mode, Logger: log, Registerer: registry,
+//	})
+//	io, err := socketio.New(socketio.Config{Adapter: cl.Factory()})
+//	// readiness: cl.Ready; on shutdown: io.Close(), then cl.Close() last.
+//
+// Cluster-wide operations beyond the adapter.Adapter interface: the classic
+// namespace adapter also has AllRooms(ctx) (Node's adapter.allRooms()),
+// reachable by type assertion.
+//
 // Concurrency: every exported method is safe for concurrent use. Messages
 // from Redis are handled in order on the subscription goroutine, except
 // server-side emits, which run user handlers on their own goroutines.
