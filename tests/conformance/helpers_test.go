@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +17,14 @@ import (
 	"github.com/coder/websocket"
 )
 
-// startServer runs the conformance handler on a random loopback port.
+// startServer runs the conformance handler on a random loopback port, or
+// the Node reference servers when CONFORMANCE_TARGET=node (see
+// TestSuiteAgainstNodeReference).
 func startServer(t *testing.T) string {
 	t.Helper()
+	if os.Getenv(targetEnv) == "node" {
+		return startNodeReference(t)
+	}
 	h, closeFn, err := newHandler(slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
