@@ -2,8 +2,12 @@ package engineio
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -202,4 +206,43 @@ func TestWebSocketRequestErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestWebSocketConcurrentSendsStayContiguous(t *testing.T) {
+	t.Parallel()
+	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ts := newTestServer(t, Config{Logger: logger, WriteQueueSize: 4096}, false)
+	ws, _, s := ts.dialSession()
+	const senders, batches = 8, 50
+	var wg sync.WaitGroup
+	for g := 0; g < senders; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < batches; i++ {
+				id := fmt.Sprintf("%d-%d", g, i)
+				if err := s.conn.Send(Message{Data: []byte(id + ":0")}, Message{Data: []byte(id + ":1"), Binary: true}, Message{Data: []byte(id + ":2")}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for n := 0; n < senders*batches; n++ {
+		var id string
+		for part := 0; part < 3; part++ {
+			typ, got := read(t, ws)
+			if typ == websocket.MessageText {
+				got = strings.TrimPrefix(got, "4") // message packet type
+			}
+			prefix, idx, _ := strings.Cut(got, ":")
+			if part == 0 {
+				id = prefix
+			}
+			if prefix != id || idx != fmt.Sprint(part) || (typ == websocket.MessageBinary) != (part == 1) {
+				t.Fatalf("batch %s interleaved: frame %d is %v %q", id, part, typ, got)
+			}
+		}
+	}
+	wg.Wait()
 }
