@@ -146,11 +146,17 @@ func TestSocketIOMessages(t *testing.T) {
 		w.expectBinary([]byte{4, 5, 6})
 	})
 	for name, bad := range map[string]string{
-		"unknown packet type":  "4abc",
-		"invalid payload":      "42{}",
-		"invalid ack id":       `42abc["message-with-ack",1,"2",{"3":[false]}]`,
-		"reserved event":       `42["disconnect"]`,
-		"too many attachments": `4511-["message"]`,
+		"unknown packet type":   "4abc",
+		"invalid payload":       "42{}",
+		"invalid ack id":        `42abc["message-with-ack",1,"2",{"3":[false]}]`,
+		"reserved event":        `42["disconnect"]`,
+		"too many attachments":  `4511-["message"]`,
+		"empty event array":     `42[]`,
+		"object event name":     `42[{}]`,
+		"bad attachment count":  `45x-["message"]`,
+		"truncated JSON":        `42["message"`,
+		"unknown packet type 7": `47["message"]`,
+		"ack not an array":      `431{"a":1}`,
 	} {
 		t.Run("closes on "+name, func(t *testing.T) {
 			t.Parallel()
