@@ -60,11 +60,6 @@ func requireNode(t *testing.T) string {
 }
 
 // newHub builds the Socket.IO server the scenarios talk to.
-func newHub(t *testing.T, transports []string) *socketio.Server {
-	t.Helper()
-	return newHubWith(t, socketio.Config{Transports: transports})
-}
-
 func newHubWith(t *testing.T, cfg socketio.Config) *socketio.Server {
 	t.Helper()
 	cfg.PingInterval, cfg.PingTimeout = 2*time.Second, 2*time.Second
