@@ -105,11 +105,16 @@ func TestThroughEngine(t *testing.T) {
 		t.Fatalf("attachment %q %v", b, err)
 	}
 
-	if err := srv.Close(); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if r := <-reasons; r != ReasonServerShuttingDown {
 		t.Fatalf("reason %q", r)
+	}
+	if p, w := srv.EngineCount(); p+w != 0 {
+		t.Fatalf("%d sessions left after Shutdown", p+w)
 	}
 	if err := srv.Close(); err != nil { // idempotent
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -238,8 +239,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.engine.ServeHTTP(w, r)
 }
 
+// Shutdown is Close, then waits until every Engine.IO session has ended or
+// ctx is done (the remaining sessions are then dropped at once and
+// ctx.Err() is returned).
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.Close()
+	if sh, ok := s.engine.(interface{ Shutdown(context.Context) error }); ok {
+		if e := sh.Shutdown(ctx); e != nil {
+			return e
+		}
+	}
+	return err
+}
+
 // Close closes every connection (reason "server shutting down") and every
-// namespace adapter. It is idempotent.
+// namespace adapter, without waiting (see Shutdown). It is idempotent.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
