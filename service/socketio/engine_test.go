@@ -105,6 +105,17 @@ func TestThroughEngine(t *testing.T) {
 		t.Fatalf("attachment %q %v", b, err)
 	}
 
+	// the client keeps reading, as a real one does, so the close handshake
+	// completes
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		for {
+			if _, _, err := good.c.Read(context.Background()); err != nil {
+				return
+			}
+		}
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
@@ -116,6 +127,7 @@ func TestThroughEngine(t *testing.T) {
 	if p, w := srv.EngineCount(); p+w != 0 {
 		t.Fatalf("%d sessions left after Shutdown", p+w)
 	}
+	<-readDone
 	if err := srv.Close(); err != nil { // idempotent
 		t.Fatal(err)
 	}
