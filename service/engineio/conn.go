@@ -175,13 +175,16 @@ func (c *Conn) closeNow(reason string) {
 	if closeWS {
 		c.writing = true // nobody else writes or closes it now
 	}
+	// A slow consumer does not read: no close handshake (it would wait for
+	// a reply that does not come), and a writer sitting in a write until
+	// WriteTimeout is cut loose at once.
+	cutWS := ws != nil && reason == ReasonSlowConsumer
 	probe := c.takeProbeLocked()
 	c.mu.Unlock()
 	c.afterFinalize()
 	c.closeProbe(probe)
-	if closeWS {
-		code := closeCode(reason)
-		c.srv.goTracked(func() { _ = ws.Close(code, "") })
+	if cutWS || closeWS {
+		c.srv.goTracked(func() { closeWebSocket(ws, reason) })
 	}
 }
 
@@ -349,6 +352,17 @@ func (c *Conn) signalLocked() {
 	case c.wake <- struct{}{}:
 	default:
 	}
+}
+
+// closeWebSocket closes ws for a session that ended with reason: with a close
+// handshake, except for a slow consumer (it does not read, so its reply would
+// never come).
+func closeWebSocket(ws *websocket.Conn, reason string) {
+	if reason == ReasonSlowConsumer {
+		_ = ws.CloseNow()
+		return
+	}
+	_ = ws.Close(closeCode(reason), "")
 }
 
 // closeCode is the websocket close status for a session close reason.

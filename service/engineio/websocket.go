@@ -97,7 +97,7 @@ func (c *Conn) writeLoop() {
 		if c.state == stateClosed {
 			reason := c.reason
 			c.mu.Unlock()
-			_ = ws.Close(closeCode(reason), "")
+			closeWebSocket(ws, reason)
 			return
 		}
 		if len(c.queue) == 0 {
@@ -106,7 +106,7 @@ func (c *Conn) writeLoop() {
 				c.finalizeLocked(reason)
 				c.mu.Unlock()
 				c.afterFinalize()
-				_ = ws.Close(closeCode(reason), "")
+				closeWebSocket(ws, reason)
 				return
 			}
 			c.writing = false
