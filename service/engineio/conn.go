@@ -370,8 +370,6 @@ func closeCode(reason string) websocket.StatusCode {
 	switch reason {
 	case ReasonParseError, ReasonTransportError:
 		return websocket.StatusProtocolError
-	case ReasonSlowConsumer:
-		return websocket.StatusPolicyViolation
 	case ReasonServerShuttingDown:
 		return websocket.StatusGoingAway
 	default:

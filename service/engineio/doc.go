@@ -55,9 +55,10 @@
 //     invalid base64 in a "b" packet is a parse error (Node decodes
 //     leniently); a websocket handshake with EIO≠4 is refused with a plain
 //     400 before the upgrade (Node upgrades, then writes the 400 into the
-//     stream); websocket closes by the server carry a status (1000, 1001,
-//     1002 for protocol errors, 1008 for slow consumers) where Node's ws
-//     sends none.
+//     stream); websocket closes by the server carry a status (1000, 1001
+//     when shutting down, 1002 for parse/protocol errors) where Node's ws
+//     sends none, and a slow consumer's connection is cut without a close
+//     handshake (it does not read; the handshake would only wait).
 //   - TestDifferentialAgainstNode runs the same client scenarios against the
 //     real Node engine.io server (tests/node/node_modules) and this package
 //     and requires identical observations.
