@@ -12,6 +12,7 @@
 #   c30k     3 replicas, 3,000 subscribers in 30 rooms, 300 msgs/s (30,000 deliveries/s)
 #   ramp     3 replicas, the c30k layout from 100 msgs/s ×1.5 per 10 s step until
 #            p99 > 1 s or any loss
+#   cluster-mixed  the cluster load on one Node + two Go replicas (migration case)
 # Results: OUTDIR/<scenario>-<kind>.json (+ .txt) and OUTDIR/summary.md.
 # Needs: go, node (+ npm ci --prefix tests/node), /usr/bin/redis-server, jq, curl.
 set -euo pipefail
@@ -40,6 +41,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -133,6 +135,31 @@ scenario() {
   done
 }
 
+# mixed NAME TOOL-ARGS... — one Node replica and two Go replicas in one cluster
+# (the migration case of issue #4), when the Go hub built.
+mixed() {
+  local name=$1; shift
+  case " ${kinds[*]} " in *" go "*) ;; *) return 0 ;; esac
+  case " ${kinds[*]} " in *" node "*) ;; *) return 0 ;; esac
+  local urls=() spids=() k
+  for k in node go go; do
+    if ! start_server "$k" 1; then
+      log "$name: $k did not start; skipped"
+      echo "$name: $k replica did not start" >>"$out/skipped.txt"
+      [ "${#spids[@]}" -gt 0 ] && stop "${spids[@]}"
+      return 0
+    fi
+    read -r u p <"$tmp/last"
+    urls+=("$u"); spids+=("$p")
+  done
+  sleep 1
+  log "$name on node+go+go (${urls[*]})"
+  "$bin/load" -label "node+go+go" -targets "$(IFS=,; echo "${urls[*]}")" -pids "$(IFS=,; echo "${spids[*]}")" \
+    -json "$out/$name-mixed.json" "$@" >"$out/$name-mixed.txt" 2>>"$out/load.log" || log "$name: the tool failed (see $out/load.log)"
+  cat "$out/$name-mixed.txt" >&2 || true
+  stop "${spids[@]}"
+}
+
 dur=20s; ramp_steps=12
 if [ "$quick" = 1 ]; then dur=5s; ramp_steps=4; fi
 
@@ -141,6 +168,7 @@ scenario fanout 1 -scenario fanout -duration "$dur"
 scenario cluster 3 -scenario cluster -duration "$dur"
 scenario c30k 3 -scenario fanout -duration "$dur"
 scenario ramp 3 -scenario ramp -ramp-steps "$ramp_steps"
+mixed cluster -scenario cluster -duration "$dur"
 stop "$redis_pid"
 
 # Summary table.

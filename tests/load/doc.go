@@ -19,5 +19,30 @@
 // exit when the coordinator's pipe closes.
 //
 // Coordinator and workers talk JSON lines over the workers' stdin/stdout;
-// workers log to stderr.
+// workers log to stderr. HUBLOAD_CPUPROFILE=<prefix> makes every worker write
+// a CPU profile to <prefix>.<pid>.
+//
+// Examples (bench.sh runs all of them against fresh Node and Go servers):
+//
+//	go build -o /tmp/load ./tests/load
+//	/tmp/load -scenario idle -targets http://127.0.0.1:3000 -pids $PID
+//	/tmp/load -scenario fanout -targets http://127.0.0.1:3000 -pids $PID -json out.json
+//	/tmp/load -scenario cluster -targets $URL1,$URL2,$URL3 -pids $P1,$P2,$P3
+//	/tmp/load -scenario ramp -targets $URL1,$URL2,$URL3 -pids $P1,$P2,$P3
+//
+// Presets (explicit flags override them):
+//
+//	idle     10,000 clients, no rooms, RSS read after -settle 10s
+//	fanout   3,000 subscribers in 30 rooms, 30 publishers, 300 msgs/s = 30,000 deliveries/s
+//	cluster  600 subscribers in 100 rooms, 30 publishers, 1,000 msgs/s = 6,000 deliveries/s
+//	ramp     the fanout layout from 100 msgs/s, ×1.5 per 10 s phase, up to 12 phases,
+//	         until a phase loses a delivery or its p99 exceeds 1 s
+//
+// Definitions: expected deliveries = Σ over rooms of (messages published to
+// the room × subscribers whose join was acked); lost = expected − received
+// by the end of -drain; latency = arrival − the publisher's send time (same
+// host clock); server CPU per delivery = Δ(utime+stime) of -pids over the
+// phase and its drain ÷ deliveries received; RSS per idle connection =
+// Δ VmRSS of -pids from before the first dial to -settle after the last ÷
+// connected clients.
 package main

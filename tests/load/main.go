@@ -50,6 +50,7 @@ type config struct {
 	RampFactor         float64       `json:"rampFactor"`
 	RampSteps          int           `json:"rampSteps"`
 	RampMaxP99         time.Duration `json:"rampMaxP99"`
+	RampRetries        int           `json:"rampRetries"`
 	Timeout            time.Duration `json:"timeout"`
 	Token              string        `json:"-"`
 	Pad                int           `json:"pad"`
@@ -115,6 +116,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.Float64Var(&cfg.RampFactor, "ramp-factor", 0, "> 1: repeat the phase, multiplying -rate by this, until it fails")
 	fs.IntVar(&cfg.RampSteps, "ramp-steps", 10, "most ramp phases")
 	fs.DurationVar(&cfg.RampMaxP99, "ramp-max-p99", time.Second, "a phase fails when p99 exceeds this")
+	fs.IntVar(&cfg.RampRetries, "ramp-retries", 1, "repeat a failed ramp phase at the same rate this many times before stopping")
 	fs.DurationVar(&cfg.Timeout, "timeout", 15*time.Minute, "bound on the whole run")
 	fs.StringVar(&cfg.Token, "token", "", "JWT sent as CONNECT auth {\"token\":...}")
 	fs.IntVar(&cfg.Pad, "pad", 0, "extra payload bytes per message")
@@ -180,6 +182,7 @@ func (c config) validate() error {
 	check(c.Duration >= 0 && c.Duration <= time.Hour, "-duration: 0..1h")
 	check(c.RampFactor == 0 || c.RampFactor > 1, "-ramp-factor: 0 (off) or > 1")
 	check(c.RampSteps >= 1 && c.RampSteps <= 50, "-ramp-steps: 1..50")
+	check(c.RampRetries >= 0 && c.RampRetries <= 5, "-ramp-retries: 0..5")
 	check(c.Timeout > 0, "-timeout: must be > 0")
 	check(c.Pad >= 0 && c.Pad <= 100000, "-pad: 0..100000")
 	if _, err := sourceIP(c.SourceBase, c.Sources-1); err != nil {

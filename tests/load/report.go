@@ -65,6 +65,7 @@ type latencyReport struct {
 
 type phaseReport struct {
 	Phase                int           `json:"phase"`
+	Retry                int           `json:"retry"` // 0 = first attempt at this rate
 	TargetRate           float64       `json:"targetRateMsgsPerSecond"`
 	Seconds              float64       `json:"seconds"`
 	WindowSeconds        float64       `json:"cpuWindowSeconds"`
@@ -97,6 +98,7 @@ type phaseReport struct {
 type rampReport struct {
 	MaxP99Ms                            float64 `json:"maxP99Ms"`
 	Factor                              float64 `json:"factor"`
+	Retries                             int     `json:"retries"`
 	HighestPassingPhase                 int     `json:"highestPassingPhase"`
 	RateMsgsPerSecond                   float64 `json:"rateMsgsPerSecond"`
 	HighestSustainedDeliveriesPerSecond float64 `json:"highestSustainedDeliveriesPerSecond"`
@@ -259,8 +261,12 @@ func (r *report) writeHuman(w io.Writer) {
 		if !p.Pass {
 			verdict = "FAIL: " + p.FailReason
 		}
-		fmt.Fprintf(w, "phase %d: target %.0f msgs/s for %.0f s: sent %d (%.0f/s), acked %d; deliveries %d/%d expected (%.0f/s), lost %d, late %d  [%s]\n",
-			p.Phase, p.TargetRate, p.Seconds, p.Sent, p.SentPerSecond, p.Acked, p.Received, p.Expected, p.DeliveriesPerSecond, p.Lost, p.Late, verdict)
+		retry := ""
+		if p.Retry > 0 {
+			retry = fmt.Sprintf(" (retry %d)", p.Retry)
+		}
+		fmt.Fprintf(w, "phase %d%s: target %.0f msgs/s for %.0f s: sent %d (%.0f/s), acked %d; deliveries %d/%d expected (%.0f/s), lost %d, late %d  [%s]\n",
+			p.Phase, retry, p.TargetRate, p.Seconds, p.Sent, p.SentPerSecond, p.Acked, p.Received, p.Expected, p.DeliveriesPerSecond, p.Lost, p.Late, verdict)
 		fmt.Fprintf(w, "  latency all:   %s\n", fmtLatency(p.Latency))
 		if p.CrossReplica.Count > 0 {
 			fmt.Fprintf(w, "  same replica:  %s\n", fmtLatency(p.SameReplica))

@@ -227,3 +227,24 @@ func TestSmokeNodeCluster(t *testing.T) {
 		t.Errorf("want both same- and cross-replica deliveries, got %d and %d", p.SameReplica.Count, p.CrossReplica.Count)
 	}
 }
+
+// TestSmokeRampStopsAfterRetry makes every phase fail (p99 can never be under
+// 1 ns) to check that a failing rate is retried once and then ends the ramp.
+func TestSmokeRampStopsAfterRetry(t *testing.T) {
+	t.Parallel()
+	url, _ := nodeHub(t)
+	rep := runTool(t, "-targets", url, "-clients", "20", "-rooms", "2", "-publishers", "2", "-rate", "20",
+		"-duration", "1s", "-drain", "500ms", "-ramp-factor", "2", "-ramp-steps", "5", "-ramp-max-p99", "1ns")
+	if len(rep.Phases) != 2 || rep.Phases[1].Retry != 1 || rep.Phases[1].TargetRate != 20 {
+		t.Fatalf("want one attempt and one retry at 20 msgs/s, got %+v", rep.Phases)
+	}
+	if rep.Ramp == nil || rep.Ramp.HighestPassingPhase != 0 || !strings.Contains(rep.Ramp.StopReason, "2 attempts") {
+		t.Fatalf("ramp %+v", rep.Ramp)
+	}
+	for _, p := range rep.Phases {
+		checkPhase(t, p)
+		if p.Pass || !strings.Contains(p.FailReason, "p99") {
+			t.Errorf("phase %d: pass=%v reason %q", p.Phase, p.Pass, p.FailReason)
+		}
+	}
+}
