@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hubkit/hubkit/service/socketio/parser"
 	"strconv"
 )
 
@@ -94,11 +95,7 @@ func eventName(first any) (string, bool) {
 		return "", false
 	}
 	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return "", false
-		}
-		return s, true
+		return parser.Unquote(raw)
 	}
 	if _, err := strconv.ParseFloat(string(raw), 64); err == nil {
 		return string(raw), true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 )
 
 // DefaultMaxAttachments is the attachment cap when DecoderConfig leaves it
@@ -202,15 +203,15 @@ func setPayload(p *Packet, payload []byte) error {
 		if firstByte(payload) != '[' {
 			return ErrInvalidPayload
 		}
-		elems := splitArray(payload)
+		elems := splitArray(bytes.Clone(payload)) // one copy shared by all args
 		if p.Type == Event || p.Type == BinaryEvent {
 			if len(elems) == 0 {
 				return ErrInvalidPayload
 			}
 			switch c := firstByte(elems[0]); {
 			case c == '"':
-				var name string
-				if err := json.Unmarshal(elems[0], &name); err != nil {
+				name, ok := Unquote(elems[0])
+				if !ok {
 					return ErrInvalidPayload
 				}
 				if IsReservedEvent(name) {
@@ -236,8 +237,9 @@ func cloneRaw(b []byte) json.RawMessage {
 	return append(json.RawMessage(nil), b...)
 }
 
-// splitArray splits a valid JSON array into copies of its top-level
-// elements (whitespace around elements trimmed).
+// splitArray splits a valid JSON array into its top-level elements
+// (whitespace around elements trimmed), sub-slices of b with their capacity
+// capped so that appending to one never overwrites the next.
 func splitArray(b []byte) [][]byte {
 	b = bytes.TrimSpace(b)
 	if len(b) < 2 {
@@ -269,13 +271,14 @@ func splitArray(b []byte) [][]byte {
 			depth--
 		case ',':
 			if depth == 0 {
-				out = append(out, bytes.Clone(bytes.TrimSpace(inner[start:i])))
+				e := bytes.TrimSpace(inner[start:i])
+				out = append(out, e[:len(e):len(e)])
 				start = i + 1
 			}
 		}
 	}
 	if last := bytes.TrimSpace(inner[start:]); len(last) > 0 || len(out) > 0 {
-		out = append(out, bytes.Clone(last))
+		out = append(out, last[:len(last):len(last)])
 	}
 	return out
 }
@@ -333,4 +336,28 @@ func substitute(v any, bufs [][]byte) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// Unquote decodes a JSON string literal; ok is false when raw is not one.
+// Strings without escapes take a fast path.
+func Unquote(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	inner := raw[1 : len(raw)-1]
+	simple := true
+	for _, c := range inner {
+		if c == '\\' || c == '"' || c < 0x20 {
+			simple = false
+			break
+		}
+	}
+	if simple && utf8.Valid(inner) {
+		return string(inner), true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
 }

@@ -243,3 +243,28 @@ func TestDecoderAttachmentLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestUnquote(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		raw  string
+		want string
+		ok   bool
+	}{
+		{`"plain"`, "plain", true},
+		{`""`, "", true},
+		{`"é✓"`, "é✓", true},
+		{`"a\"b\\c\n\u00e9"`, "a\"b\\c\né", true},
+		{"\"bad\xffutf8\"", "bad\ufffdutf8", true},
+		{`"unterminated`, "", false},
+		{`12`, "", false},
+		{`"`, "", false},
+		{`"a"b"`, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := Unquote([]byte(tt.raw))
+		if ok != tt.ok || got != tt.want {
+			t.Errorf("Unquote(%q) = %q, %v; want %q, %v", tt.raw, got, ok, tt.want, tt.ok)
+		}
+	}
+}
