@@ -1,6 +1,8 @@
 package engineio
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,7 +208,12 @@ func (c *Conn) finalizeLocked(reason string) {
 // afterFinalize unregisters the session and notifies the handler.
 func (c *Conn) afterFinalize() {
 	c.srv.unregister(c)
-	c.srv.cfg.Logger.Debug("engineio: session closed", "sid", c.id, "reason", c.reason)
+	if log := c.srv.cfg.Logger; log.Enabled(context.Background(), slog.LevelDebug) {
+		c.mu.Lock()
+		reason := c.reason
+		c.mu.Unlock()
+		log.Debug("engineio: session closed", "sid", c.id, "reason", reason)
+	}
 	c.notifyClose()
 }
 
