@@ -126,6 +126,33 @@ func (c *Contract) Join(s *Session, room string) Ack {
 	return ackOK
 }
 
+// Restore accounts for a room a recovered socket is already in (connection
+// state recovery gave it back). It reports false when the socket's current
+// grants no longer allow the room, or the per-socket cap is reached: the
+// caller then makes the socket leave it.
+func (c *Contract) Restore(s *Session, room string) bool {
+	if validateRoom(room) != nil || !s.grants.Join.Allows(room) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if _, ok := s.joined[room]; ok {
+		return true
+	}
+	if s.joined == nil {
+		s.joined = make(map[string]struct{}, 1)
+	}
+	if len(s.joined) >= MaxRoomsPerSocket {
+		return false
+	}
+	s.joined[room] = struct{}{}
+	c.addRoom(room, 1)
+	return true
+}
+
 // Leave handles `leave(room, ack)`. Leaving a room one is not in succeeds.
 func (c *Contract) Leave(s *Session, room string) Ack {
 	if err := validateRoom(room); err != nil {

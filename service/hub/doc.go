@@ -19,10 +19,11 @@
 // every delivered event carries one more, trailing string argument, its
 // offset, exactly as Node's socket.io does: socket.io-client uses it to
 // recover, handlers may ignore it. A client that loses its transport and
-// comes back to the same replica within the window keeps its socket id and
-// rooms and receives what it missed; its token is verified again. Across
-// replicas this needs an adapter with a session store (in memory: one node
-// only; the Redis classic and sharded modes have none).
+// comes back within the window keeps its socket id and rooms and receives
+// what it missed; its token is verified again. Across replicas this needs
+// HUB_REDIS_MODE=streams (sessions and the event log live in Redis); the
+// in-memory adapter recovers on the same node only, and the Redis classic
+// and sharded modes do not recover.
 //
 // A call that fails without an ack callback is answered with the event
 // "hub:error" {op, error}: no failure is silent. Room and event names are

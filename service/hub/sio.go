@@ -63,11 +63,26 @@ func NewSocketIO(cfg SocketIOConfig) (*SocketIO, error) {
 		}
 		x.verifier = v
 	}
+	// Connection state recovery (HUB_RECOVERY_WINDOW > 0). The middleware
+	// runs for recovered sockets too: the token is verified again and the
+	// grants come from it, not from the stored session.
+	var recovery *socketio.RecoveryConfig
+	if s.RecoveryWindow > 0 {
+		recovery = &socketio.RecoveryConfig{MaxDisconnectionDuration: s.RecoveryWindow, RunMiddlewares: true}
+	}
 	factory := cfg.Adapter
 	if factory == nil {
 		factory = adapter.MemoryFactory
+		if recovery != nil {
+			factory = func(nsp adapter.Namespace) (adapter.Adapter, error) {
+				return adapter.NewMemory(adapter.MemoryConfig{
+					Namespace: nsp, Recovery: adapter.RecoveryConfig{Window: s.RecoveryWindow},
+				})
+			}
+		}
 	}
 	srv, err := socketio.New(socketio.Config{
+		Recovery:       recovery,
 		Adapter:        countingFactory(factory, cfg.Metrics),
 		Logger:         x.log,
 		PingInterval:   s.PingInterval,
@@ -160,8 +175,15 @@ func (x *SocketIO) authenticate(s *socketio.Socket) error {
 }
 
 func (x *SocketIO) onConnection(s *socketio.Socket) {
-	g, _ := s.Data().(Grants)
+	g, _ := s.Data().(Grants) // set by authenticate, which runs for every CONNECT
 	sess := x.contract.Connect(member{s}, g)
+	if s.Recovered() {
+		for _, room := range s.Rooms() {
+			if room != s.ID() && !x.contract.Restore(sess, room) {
+				s.Leave(room)
+			}
+		}
+	}
 	s.On(EventJoin, func(args socketio.Args, ack socketio.AckFunc) {
 		room, ok := StringArg(args, 0)
 		a := Ack{Error: "join(room, ack): room must be a string"}

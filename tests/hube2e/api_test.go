@@ -55,8 +55,8 @@ func TestPublishAPI(t *testing.T) {
 		t.Fatalf("publish: %d %v", st, body)
 	}
 	e, _ := p.WaitFrom(from, "API event", func(e event) bool { return e.ID == "sub" && e.Event == "order.updated" })
-	if len(e.Args) != 1 || string(e.Args[0]) != `{"id":42,"status":"shipped"}` {
-		t.Fatalf("received %s", e.Args)
+	if got := payload(t, e, 1); got[0] != `{"id":42,"status":"shipped"}` {
+		t.Fatalf("received %s", got)
 	}
 
 	tests := []struct {

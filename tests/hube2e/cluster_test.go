@@ -22,7 +22,7 @@ import (
 func TestClusterThroughRedis(t *testing.T) {
 	needNode(t)
 	t.Parallel()
-	for _, mode := range []string{"classic", "sharded"} {
+	for _, mode := range []string{"classic", "sharded", "streams"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
 			rs := redistest.Start(t)
@@ -41,8 +41,8 @@ func TestClusterThroughRedis(t *testing.T) {
 			ok(t, "publish", p.Call("a1", "publish", "room", "m", map[string]any{"from": "a1"}))
 			for _, id := range []string{"a2", "b1"} {
 				e, _ := p.WaitFrom(0, id+" gets m", func(e event) bool { return e.ID == id && e.Event == "m" })
-				if string(e.Args[0]) != `{"from":"a1"}` {
-					t.Fatalf("%s got %s", id, e.Args[0])
+				if got := payload(t, e, 1); got[0] != `{"from":"a1"}` {
+					t.Fatalf("%s got %s", id, got)
 				}
 			}
 			// b1 answers on ctl from the other replica; a1 must have seen no m
@@ -94,8 +94,8 @@ func TestRedisEmitterIntoHub(t *testing.T) {
 		t.Fatalf("emit.js: %v\n%s", err, out)
 	}
 	e, _ := p.WaitFrom(from, "emitter event", func(e event) bool { return e.ID == "c" && e.Event == "order.paid" })
-	if len(e.Args) != 1 || string(e.Args[0]) != `{"id":7,"total":12.5}` {
-		t.Fatalf("received %s", e.Args)
+	if got := payload(t, e, 1); got[0] != `{"id":7,"total":12.5}` {
+		t.Fatalf("received %s", got)
 	}
 	h.Stop()
 	for _, line := range strings.Split(strings.TrimSpace(h.Logs()), "\n") {

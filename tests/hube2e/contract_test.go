@@ -58,8 +58,8 @@ func TestContract(t *testing.T) {
 	ok(t, "publish", p.Call("a", "publish", "room", "msg", map[string]any{"n": 1, "text": "héllo"}))
 	for _, id := range []string{"b", "c"} {
 		e, _ := p.WaitFrom(0, id+" msg 1", func(e event) bool { return e.ID == id && e.Type == "event" && e.Event == "msg" })
-		if len(e.Args) != 1 || string(e.Args[0]) != `{"n":1,"text":"héllo"}` {
-			t.Fatalf("%s got %s", id, e.Args)
+		if got := payload(t, e, 1); got[0] != `{"n":1,"text":"héllo"}` {
+			t.Fatalf("%s got %s", id, got)
 		}
 	}
 	// A marker published by b after it received msg 1 reaches a after msg 1
@@ -86,8 +86,8 @@ func TestContract(t *testing.T) {
 	from = p.Len()
 	ok(t, "publish multi", p.Call("a", "publish", "room", "multi", "x", 3, map[string]any{"$bin": "AAEC/w=="}))
 	e, _ := p.WaitFrom(from, "b multi", func(e event) bool { return e.ID == "b" && e.Event == "multi" })
-	if len(e.Args) != 3 || string(e.Args[0]) != `"x"` || string(e.Args[1]) != "3" || string(e.Args[2]) != `{"$bin":"AAEC/w=="}` {
-		t.Fatalf("multi args = %s", e.Args)
+	if got := payload(t, e, 3); got[0] != `"x"` || got[1] != "3" || got[2] != `{"$bin":"AAEC/w=="}` {
+		t.Fatalf("multi args = %s", got)
 	}
 
 	// 4. Errors come back as {error} acks, naming the problem.

@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hubkit/hubkit/service/redisadapter/redistest"
 )
 
 // TestDrain: SIGTERM makes the hub report not-ready first (while still
@@ -102,6 +104,59 @@ func TestDrain(t *testing.T) {
 	}
 	for _, id := range ids {
 		p.WaitFrom(from, fmt.Sprintf("%s receives on b", id), func(e event) bool { return e.ID == id && e.Event == "after" })
+	}
+	b.Stop()
+}
+
+// TestDrainRecoversOnOtherReplica: with HUB_REDIS_MODE=streams, a client of
+// a draining replica reconnects through the load balancer to the other
+// replica and recovers its session there — same socket id, its rooms, and
+// the event published while it was moving.
+func TestDrainRecoversOnOtherReplica(t *testing.T) {
+	needNode(t)
+	t.Parallel()
+	rs := redistest.Start(t)
+	env := func(id string) map[string]string {
+		return map[string]string{"REDIS_URL": rs.URL(), "HUB_REDIS_MODE": "streams", "HUB_API_KEY": "k",
+			"HUB_DRAIN_WINDOW": "2s", "HUB_REPLICA_ID": id}
+	}
+	a := startHub(t, env("a"))
+	b := startHub(t, env("b"))
+	lb := startProxy(t, a.addr, b.addr)
+	p := startPuppet(t)
+	first := p.Connect("c", lb.URL(), map[string]any{
+		"transports": []string{"websocket"}, "reconnectionDelay": 200, "reconnectionDelayMax": 200,
+	})
+	if first.Type != "connect" {
+		t.Fatalf("connect: %+v", first)
+	}
+	ok(t, "join", p.Call("c", "join", "room"))
+	from := p.Len()
+	if st, _ := post(t, b.url+"/api/v1/publish", "Bearer k", "application/json", `{"room":"room","event":"before","data":1}`); st != 202 {
+		t.Fatal("publish before")
+	}
+	p.WaitFrom(from, "before", func(e event) bool { return e.ID == "c" && e.Event == "before" })
+
+	from = p.Len()
+	a.Signal(syscall.SIGTERM)
+	p.WaitFrom(from, "disconnect", func(e event) bool { return e.ID == "c" && e.Type == "disconnect" })
+	if st, _ := post(t, b.url+"/api/v1/publish", "Bearer k", "application/json", `{"room":"room","event":"missed","data":2}`); st != 202 {
+		t.Fatal("publish while moving")
+	}
+	again, _ := p.WaitFrom(from, "reconnect", func(e event) bool { return e.ID == "c" && e.Type == "connect" })
+	if !again.Recovered || again.SID != first.SID {
+		t.Fatalf("not recovered on b: %+v (first sid %s)", again, first.SID)
+	}
+	e, _ := p.WaitFrom(from, "missed", func(e event) bool { return e.ID == "c" && e.Event == "missed" })
+	if got := payload(t, e, 1); got[0] != "2" {
+		t.Fatalf("missed = %s", got)
+	}
+	if code, exited := a.Wait(10 * time.Second); !exited || code != 0 {
+		t.Fatalf("a exit: %v %d", exited, code)
+	}
+	waitUntil(t, "client counted on b", func() bool { return metric(t, b, `hub_connections{transport="websocket"}`) == 1 })
+	if got := metric(t, b, "hub_rooms"); got != 1 {
+		t.Fatalf("b hub_rooms = %v, want 1 (recovered room)", got)
 	}
 	b.Stop()
 }

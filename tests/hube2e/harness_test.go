@@ -302,6 +302,7 @@ type event struct {
 	Type      string            `json:"type"`
 	SID       string            `json:"sid"`
 	Transport string            `json:"transport"`
+	Recovered bool              `json:"recovered"`
 	Message   string            `json:"message"`
 	Data      json.RawMessage   `json:"data"`
 	Reason    string            `json:"reason"`
@@ -485,6 +486,24 @@ func (p *puppet) WaitFrom(from int, what string, pred func(event) bool) (event, 
 	}
 }
 
+// payload returns the n payload arguments of an event. With connection
+// state recovery on, the hub appends the packet's offset (a string) as one
+// more argument, as Node's socket.io does; it is checked and dropped.
+func payload(t *testing.T, e event, n int) []string {
+	t.Helper()
+	switch {
+	case len(e.Args) == n:
+	case len(e.Args) == n+1 && strings.HasPrefix(string(e.Args[n]), `"`):
+	default:
+		t.Fatalf("event %s: %d arguments %s, want %d (+ offset)", e.Event, len(e.Args), e.Args, n)
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = string(e.Args[i])
+	}
+	return out
+}
+
 func (p *puppet) dump() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -575,6 +594,20 @@ func (p *failoverProxy) serve(c net.Conn) {
 	c.Close()
 	up.Close()
 	<-done
+}
+
+// DropAll cuts every proxied connection (a network blip); the proxy keeps
+// accepting new ones.
+func (p *failoverProxy) DropAll() {
+	p.mu.Lock()
+	conns := make([]net.Conn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
 }
 
 func (p *failoverProxy) Close() {

@@ -7,7 +7,7 @@
 //   {"op":"close","id":"a"}
 //   {"op":"exit"}
 //
-// Events: {"id","type":"connect","sid"} | {"id","type":"connect_error",
+// Events: {"id","type":"connect","sid","transport","recovered"} | {"id","type":"connect_error",
 // "message","data"} | {"id","type":"disconnect","reason"} |
 // {"id","type":"event","event","args"} | {"id","type":"ack","seq","args"} |
 // {"id","type":"reconnect_attempt","attempt"}. Buffers are {"$bin":"<base64>"}.
@@ -46,7 +46,7 @@ function connect(cmd) {
   const opts = Object.assign({ forceNew: true }, cmd.opts || {});
   const s = io(cmd.url, opts);
   sockets.set(cmd.id, s);
-  s.on("connect", () => out({ id: cmd.id, type: "connect", sid: s.id, transport: s.io.engine.transport.name }));
+  s.on("connect", () => out({ id: cmd.id, type: "connect", sid: s.id, transport: s.io.engine.transport.name, recovered: s.recovered }));
   s.on("connect_error", (err) => out({ id: cmd.id, type: "connect_error", message: err.message, data: err.data === undefined ? null : err.data }));
   s.on("disconnect", (reason) => out({ id: cmd.id, type: "disconnect", reason }));
   s.onAny((event, ...args) => out({ id: cmd.id, type: "event", event, args }));
