@@ -491,6 +491,15 @@ func TestParseModeAndURL(t *testing.T) {
 		}
 		_ = c.Close()
 	}
+	if c, err := NewClient("redis://:pw@h1:7000,h2:7001,h3:7002?dial_timeout=2s"); err == nil {
+		opt := c.(*redis.ClusterClient).Options()
+		if fmt.Sprint(opt.Addrs) != "[h1:7000 h2:7001 h3:7002]" || opt.Password != "pw" {
+			t.Errorf("cluster options: addrs=%v pw=%q", opt.Addrs, opt.Password)
+		}
+		_ = c.Close()
+	} else {
+		t.Error(err)
+	}
 	if _, err := NewClient("http://x"); err == nil {
 		t.Error("NewClient accepted http://")
 	}
@@ -510,3 +519,71 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestRedisCluster runs both modes on a real three-master Redis Cluster,
+// through a cluster REDIS_URL: in sharded mode the namespace and room
+// channels hash to different masters, so this covers per-slot
+// subscriptions and SPUBLISH routing.
+func TestRedisCluster(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("starts a Redis Cluster")
+	}
+	rc := redistest.StartCluster(t, 3)
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			prefix := "c" + randomUID(6)
+			n := []*node{newNode(t, rc.URL(), mode, prefix), newNode(t, rc.URL(), mode, prefix), newNode(t, rc.URL(), mode, prefix)}
+			for _, nd := range n {
+				eventually(t, "server count on the cluster", func() bool {
+					c, err := nd.ad.ServerCount(context.Background())
+					return err == nil && c == 3
+				})
+			}
+			rooms := []string{"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}
+			slots := map[int]bool{}
+			var socks []*fakeSocket
+			for i, r := range rooms {
+				slots[hashSlot(ShardedRoomChannelForTest(prefix, r))*3/16384] = true
+				socks = append(socks, n[1+i%2].ns.connect(fmt.Sprintf("s%019d", i), r))
+			}
+			if mode == ModeSharded && len(slots) < 2 {
+				t.Fatalf("test rooms all hash to one master; pick others")
+			}
+			time.Sleep(200 * time.Millisecond) // dynamic room subscriptions
+			ctx := context.Background()
+			for _, r := range rooms {
+				if err := n[0].ad.Broadcast(ctx, event("to-"+r), adapter.BroadcastOptions{Rooms: []string{r}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, s := range socks {
+				eventually(t, s.id+" gets its room's broadcast", func() bool { return s.packet("to-"+rooms[i]) != nil })
+				if got := len(s.events()); got != 1 {
+					t.Errorf("%s got %v", s.id, s.events())
+				}
+			}
+			if mode == ModeSharded {
+				n[1].c.mu.Lock()
+				conns := len(n[1].c.subs)
+				n[1].c.mu.Unlock()
+				if conns < 2 {
+					t.Errorf("sharded subscriptions use %d connection(s) on a 3-master cluster", conns)
+				}
+			}
+			got, err := n[0].ad.FetchSockets(ctx, adapter.BroadcastOptions{})
+			if err != nil || len(got) != len(socks) {
+				t.Errorf("fetchSockets on the cluster: %d sockets, %v", len(got), err)
+			}
+			n[1].ns.sseAck = func([]any) []any { return []any{"one"} }
+			n[2].ns.sseAck = func([]any) []any { return []any{"two"} }
+			res, err := n[0].ad.ServerSideEmitWithAck(ctx, []any{"ping"})
+			if err != nil || len(res) != 2 {
+				t.Errorf("serverSideEmitWithAck on the cluster: %v, %v", res, err)
+			}
+		})
+	}
+}
+
+// ShardedRoomChannelForTest names a room's sharded channel.
+func ShardedRoomChannelForTest(prefix, room string) string { return prefix + "#/#" + room + "#" }

@@ -311,36 +311,37 @@ func (c *Cluster) publish(channel string, payload []byte) bool {
 	return c.pub.enqueue(pubItem{channel: channel, payload: payload, sharded: c.cfg.Mode == ModeSharded})
 }
 
-// numSub runs PUBSUB NUMSUB or SHARDNUMSUB, summed over the masters of a
-// Redis Cluster (as Node does for NUMSUB).
+// numSub runs PUBSUB NUMSUB (classic) or SHARDNUMSUB (sharded); on Redis
+// Cluster it sums the answers of every master, as Node does, since each
+// node counts only its own subscribers.
 func (c *Cluster) numSub(ctx context.Context, channel string) (int, error) {
-	if c.cfg.Mode == ModeSharded {
-		res, err := c.client.PubSubShardNumSub(ctx, channel).Result()
-		if err != nil {
-			return 0, fmt.Errorf("redisadapter: PUBSUB SHARDNUMSUB: %w", err)
+	run := func(ctx context.Context, cl redis.UniversalClient) (int64, error) {
+		var res map[string]int64
+		var err error
+		if c.cfg.Mode == ModeSharded {
+			res, err = cl.PubSubShardNumSub(ctx, channel).Result()
+		} else {
+			res, err = cl.PubSubNumSub(ctx, channel).Result()
 		}
-		return int(res[channel]), nil
+		return res[channel], err
 	}
 	if cc, ok := c.client.(*redis.ClusterClient); ok {
 		var total atomic.Int64
 		err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
-			res, err := n.PubSubNumSub(ctx, channel).Result()
-			if err != nil {
-				return err
-			}
-			total.Add(res[channel])
-			return nil
+			v, err := run(ctx, n)
+			total.Add(v)
+			return err
 		})
 		if err != nil {
-			return 0, fmt.Errorf("redisadapter: PUBSUB NUMSUB: %w", err)
+			return 0, fmt.Errorf("redisadapter: server count: %w", err)
 		}
 		return int(total.Load()), nil
 	}
-	res, err := c.client.PubSubNumSub(ctx, channel).Result()
+	v, err := run(ctx, c.client)
 	if err != nil {
-		return 0, fmt.Errorf("redisadapter: PUBSUB NUMSUB: %w", err)
+		return 0, fmt.Errorf("redisadapter: server count: %w", err)
 	}
-	return int(res[channel]), nil
+	return int(v), nil
 }
 
 // Close stops the subscription loops, publishes what is queued, and closes

@@ -124,8 +124,9 @@ func (c *Config) setDefaults() error {
 // NewClient builds a go-redis universal client from a REDIS_URL:
 //
 //   - redis://[user:password@]host:port[/db] and rediss:// (TLS) for one server;
-//   - redis://host1:port,host2:port?... (several hosts, or the parameter
-//     cluster=true) for Redis Cluster, through redis.ParseClusterURL;
+//   - redis://host1:port,host2:port (several hosts), go-redis' own form
+//     redis://host1:port?addr=host2:port&addr=..., or any of them with
+//     cluster=true, for Redis Cluster (redis.ParseClusterURL);
 //   - redis-sentinel://[password@]host:port[,host:port]/mastername[/db] or
 //     a redis:// URL with master_name=... for Sentinel failover.
 func NewClient(rawURL string) (redis.UniversalClient, error) {
@@ -137,11 +138,16 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 	switch {
 	case u.Scheme == "redis-sentinel" || u.Scheme == "rediss-sentinel" || q.Has("master_name"):
 		return newSentinelClient(u)
-	case strings.Contains(u.Host, ",") || q.Get("cluster") == "true":
-		if q.Has("cluster") {
-			q.Del("cluster")
-			u.RawQuery = q.Encode()
+	case strings.Contains(u.Host, ",") || q.Get("cluster") == "true" || q.Has("addr"):
+		// go-redis' cluster URL names one host and the others as addr=
+		// parameters; also accept the common "host1:p1,host2:p2" form.
+		q.Del("cluster")
+		hosts := strings.Split(u.Host, ",")
+		u.Host = hosts[0]
+		for _, h := range hosts[1:] {
+			q.Add("addr", h)
 		}
+		u.RawQuery = q.Encode()
 		opt, err := redis.ParseClusterURL(u.String())
 		if err != nil {
 			return nil, fmt.Errorf("redisadapter: REDIS_URL: %w", err)
