@@ -43,7 +43,7 @@ const (
 	DefaultPublishQueue   = 16384
 	DefaultMaxBatch       = 512
 	DefaultMinBackoff     = 50 * time.Millisecond
-	DefaultMaxBackoff     = 1 * time.Second
+	DefaultMaxBackoff     = 500 * time.Millisecond
 )
 
 // Errors.
@@ -81,7 +81,8 @@ type Config struct {
 	// MaxBatch bounds the messages sent in one pipeline. Default 512.
 	MaxBatch int
 	// MinBackoff and MaxBackoff bound the subscription reconnect backoff.
-	// Defaults 50ms and 1s.
+	// Defaults 50ms and 500ms (a Redis that comes back is used again within
+	// about half a second).
 	MinBackoff, MaxBackoff time.Duration
 	// Logger receives diagnostics. Nil discards them.
 	Logger *slog.Logger

@@ -71,18 +71,32 @@ func get(u string) error {
 	return nil
 }
 
-// TestRedisRestart kills redis-server under two Go replicas with a client
-// listening on the second, keeps publishing from the first, starts Redis
-// again and measures how long cross-replica delivery takes to resume.
+// TestRedisRestart kills redis-server under two replicas with a client
+// listening on the second, keeps publishing from the first (a Go replica),
+// starts Redis again and measures how long cross-replica delivery takes to
+// resume. The second replica is Go, or Node in the mixed case.
 func TestRedisRestart(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"classic", "sharded"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, tc := range []struct {
+		mode string
+		node bool
+	}{{"classic", false}, {"sharded", false}, {"classic", true}} {
+		name := tc.mode
+		if tc.node {
+			name += "-go-to-node"
+		}
+		mode := tc.mode
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			needNode(t)
 			r := newRedis(t)
 			a := startGo(t, r.URL(), mode, "go1")
-			b := startGo(t, r.URL(), mode, "go2")
+			var b *server
+			if tc.node {
+				b = startNode(t, r.URL(), mode, "node1")
+			} else {
+				b = startGo(t, r.URL(), mode, "go2")
+			}
 			waitServers(t, r.Addr(), mode, 2)
 			l := listen(t, b.URL, "room")
 			time.Sleep(100 * time.Millisecond)
@@ -101,12 +115,16 @@ func TestRedisRestart(t *testing.T) {
 				if err := emit(a, fmt.Sprintf("during-%d", i)); err != nil {
 					t.Fatalf("replica a failed while Redis was down: %v", err)
 				}
-				if err := emit(b, "local-during"); err != nil {
-					t.Fatalf("replica b failed while Redis was down: %v", err)
+				if !tc.node {
+					if err := emit(b, "local-during"); err != nil {
+						t.Fatalf("replica b failed while Redis was down: %v", err)
+					}
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			waitEvent(t, l, "recv local-during", 5*time.Second)
+			if !tc.node {
+				waitEvent(t, l, "recv local-during", 5*time.Second)
+			}
 
 			if err := r.Start(); err != nil {
 				t.Fatal(err)
@@ -138,7 +156,7 @@ func TestRedisRestart(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%s: cross-replica delivery resumed %v after redis-server was back", mode, gap)
+			t.Logf("%s: cross-replica delivery resumed %v after redis-server was back", name, gap)
 			if gap > 2*time.Second {
 				t.Errorf("delivery resumed after %v, want within 2s", gap)
 			}
