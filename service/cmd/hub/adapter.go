@@ -19,6 +19,9 @@ type adapterWiring struct {
 	factory adapter.Factory // nil = in-memory
 	ready   func() bool     // nil = always ready
 	close   func() error    // nil = nothing to close
+	// noRecovery: the adapter keeps no sessions (Redis classic, sharded),
+	// so connection state recovery is turned off rather than half on.
+	noRecovery bool
 }
 
 // newAdapter returns the in-memory adapter without REDIS_URL, else the Redis
@@ -40,9 +43,10 @@ func newAdapter(ctx context.Context, s hub.Settings, m *hub.Metrics, log *slog.L
 	if err != nil {
 		return adapterWiring{}, fmt.Errorf("redis adapter: %w", err)
 	}
-	if mode != redisadapter.ModeStreams && s.RecoveryWindow > 0 {
+	noRecovery := mode != redisadapter.ModeStreams
+	if noRecovery && s.RecoveryWindow > 0 {
 		log.Info("adapter: no connection state recovery in this mode (HUB_REDIS_MODE=streams has it)", "mode", string(mode))
 	}
 	log.Info("adapter: redis", "mode", string(mode))
-	return adapterWiring{factory: cl.Factory(), ready: cl.Ready, close: cl.Close}, nil
+	return adapterWiring{factory: cl.Factory(), ready: cl.Ready, close: cl.Close, noRecovery: noRecovery}, nil
 }

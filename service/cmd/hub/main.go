@@ -43,6 +43,9 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if ad.noRecovery {
+		settings.RecoveryWindow = 0
+	}
 	sockets, err := hub.NewSocketIO(hub.SocketIOConfig{
 		Settings: settings, Adapter: ad.factory, Ready: ad.ready, CloseAdapter: ad.close,
 		Metrics: metrics, Logger: log,
