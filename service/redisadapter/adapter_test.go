@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
@@ -512,12 +511,17 @@ func TestParseModeAndURL(t *testing.T) {
 	}
 }
 
+// counterValue reads a counter through a throwaway registry.
 func counterValue(c prometheus.Counter) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(c); err != nil {
 		return -1
 	}
-	return m.GetCounter().GetValue()
+	mfs, err := reg.Gather()
+	if err != nil || len(mfs) != 1 || len(mfs[0].GetMetric()) != 1 {
+		return -1
+	}
+	return mfs[0].GetMetric()[0].GetCounter().GetValue()
 }
 
 // TestRedisCluster runs both modes on a real three-master Redis Cluster,
