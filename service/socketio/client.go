@@ -115,12 +115,16 @@ func (c *client) fail() {
 var invalidNamespace = json.RawMessage(`{"message":"Invalid namespace"}`)
 
 func (c *client) connect(name string, auth json.RawMessage) {
-	n := c.srv.lookupNamespace(name, c.handshake, auth)
-	if n == nil {
-		_ = c.write(mustEncode(&parser.Packet{Type: parser.ConnectError, Nsp: name, Payload: invalidNamespace}), false)
-		return
+	for range 3 { // a dynamic namespace may be dropped between lookup and add
+		n := c.srv.lookupNamespace(name, c.handshake, auth)
+		if n == nil {
+			break
+		}
+		if n.add(c, auth) {
+			return
+		}
 	}
-	n.add(c, auth)
+	_ = c.write(mustEncode(&parser.Packet{Type: parser.ConnectError, Nsp: name, Payload: invalidNamespace}), false)
 }
 
 // attach records a connected socket; false if the connection is closed.

@@ -71,6 +71,10 @@ type Config struct {
 	// Adapter creates each namespace's adapter. Default
 	// adapter.MemoryFactory (single node).
 	Adapter adapter.Factory
+	// CleanupEmptyChildNamespaces drops a dynamic namespace (created by
+	// OfMatch/OfRegexp) and closes its adapter when its last socket leaves
+	// (Node's cleanupEmptyChildNamespaces). Default false: kept forever.
+	CleanupEmptyChildNamespaces bool
 	// Recovery enables connection state recovery. Nil disables it.
 	Recovery *RecoveryConfig
 	// Logger receives diagnostics. Nil discards them.

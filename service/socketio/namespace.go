@@ -24,7 +24,10 @@ type Namespace struct {
 	view    *nsView
 	ackIDs  atomic.Uint64
 
+	parent *ParentNamespace // nil for static namespaces
+
 	mu           sync.RWMutex
+	removed      bool // a dynamic child dropped once empty (CleanupEmptyChildNamespaces)
 	sockets      map[string]*Socket
 	middlewares  []Middleware
 	onConnection []func(*Socket)
@@ -157,8 +160,10 @@ func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, arg
 	return n.adapter.ServerSideEmitWithAck(ctx, prepend(event, args))
 }
 
-// add runs the middleware for a CONNECT and connects the socket.
-func (n *Namespace) add(c *client, auth json.RawMessage) {
+// add runs the middleware for a CONNECT and connects the socket. It
+// returns false, having sent nothing, when the namespace was removed
+// meanwhile (the caller looks the name up again).
+func (n *Namespace) add(c *client, auth json.RawMessage) bool {
 	s := newSocket(n, c, auth)
 	var missed []*parser.Packet
 	var rooms []string
@@ -180,15 +185,21 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 			_ = c.write(mustEncode(&parser.Packet{
 				Type: parser.ConnectError, Nsp: n.name, Payload: connectErrorPayload(err),
 			}), false)
-			return
+			return true
 		}
 	}
+	n.mu.Lock()
+	if n.removed {
+		n.mu.Unlock()
+		n.adapter.DelAll(s.id)
+		return false
+	}
 	if !c.attach(s) {
+		n.mu.Unlock()
 		n.adapter.DelAll(s.id) // the connection closed meanwhile
-		return
+		return true
 	}
 	s.connected.Store(true)
-	n.mu.Lock()
 	n.sockets[s.id] = s
 	handlers := append([](func(*Socket)){}, n.onConnection...)
 	n.mu.Unlock()
@@ -209,12 +220,17 @@ func (n *Namespace) add(c *client, auth json.RawMessage) {
 	for _, h := range handlers {
 		h(s)
 	}
+	return true
 }
 
 func (n *Namespace) remove(s *Socket) {
 	n.mu.Lock()
 	delete(n.sockets, s.id)
+	empty := len(n.sockets) == 0
 	n.mu.Unlock()
+	if empty && n.parent != nil && n.srv.cfg.CleanupEmptyChildNamespaces {
+		n.parent.drop(n)
+	}
 }
 
 // nsView is the adapter's view of a Namespace.

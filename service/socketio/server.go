@@ -214,6 +214,7 @@ func (p *ParentNamespace) child(name string) (*Namespace, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.parent = p
 	for _, m := range p.middlewares {
 		c.Use(m)
 	}
@@ -286,3 +287,29 @@ func (s *Server) Local() *BroadcastOperator { return s.Of("/").Local() }
 
 // Volatile returns an operator on the main namespace for droppable events.
 func (s *Server) Volatile() *BroadcastOperator { return s.Of("/").Volatile() }
+
+// drop removes an empty child namespace (CleanupEmptyChildNamespaces).
+// Lock order: ParentNamespace.mu → Server.mu → Namespace.mu.
+func (p *ParentNamespace) drop(n *Namespace) {
+	p.mu.Lock()
+	p.srv.mu.Lock()
+	n.mu.Lock()
+	gone := len(n.sockets) == 0 && !n.removed
+	if gone {
+		n.removed = true
+		if p.srv.nsps[n.name] == n {
+			delete(p.srv.nsps, n.name)
+		}
+		if p.children[n.name] == n {
+			delete(p.children, n.name)
+		}
+	}
+	n.mu.Unlock()
+	p.srv.mu.Unlock()
+	p.mu.Unlock()
+	if gone {
+		if err := n.adapter.Close(); err != nil {
+			p.srv.log.Warn("socketio: close adapter", "nsp", n.name, "err", err)
+		}
+	}
+}

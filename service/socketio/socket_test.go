@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"sync"
@@ -385,5 +386,42 @@ func TestArgsDecode(t *testing.T) {
 	}
 	if err := a.Decode(3, &v); !errors.Is(err, ErrNoArg) {
 		t.Fatal(err)
+	}
+}
+
+func TestCleanupEmptyChildNamespaces(t *testing.T) {
+	t.Parallel()
+	for _, cleanup := range []bool{false, true} {
+		t.Run(fmt.Sprint("cleanup=", cleanup), func(t *testing.T) {
+			t.Parallel()
+			srv := newTestServer(t, Config{CleanupEmptyChildNamespaces: cleanup})
+			parent := srv.OfRegexp(regexp.MustCompile(`^/room-\d+$`))
+			var mu sync.Mutex
+			connections := 0
+			parent.OnConnection(func(*Socket) { mu.Lock(); connections++; mu.Unlock() })
+			c := dial(t, srv)
+			first := c.connect("/room-1")
+			c.send("1/room-1,")
+			want := 1
+			if cleanup {
+				want = 0
+			}
+			waitFor(t, func() bool { return len(parent.Children()) == want })
+			srv.mu.RLock()
+			_, kept := srv.nsps["/room-1"]
+			srv.mu.RUnlock()
+			if kept != !cleanup {
+				t.Fatalf("namespace kept = %v", kept)
+			}
+			// connecting again works either way, with the parent's handlers
+			if second := c.connect("/room-1"); second == first {
+				t.Fatal("same socket id")
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if connections != 2 || len(parent.Children()) != 1 {
+				t.Fatalf("connections %d children %d", connections, len(parent.Children()))
+			}
+		})
 	}
 }
