@@ -34,6 +34,10 @@
 // Acknowledgement callbacks run on the acknowledging connection's reader
 // goroutine, or on a timer goroutine when they time out.
 //
+// Lock order (never taken the other way round): ParentNamespace.mu →
+// Server.mu → Namespace.mu → client.mu; Socket.mu is a leaf. No lock is held
+// while calling handlers, middleware, ack callbacks or the adapter.
+//
 // Resource budget: writes go to the Engine.IO connection's bounded queue (a
 // full queue disconnects the client as slow); pending server→client
 // acknowledgements are bounded per socket (Config.MaxPendingAcks); binary
