@@ -56,7 +56,7 @@ func needRedis(t *testing.T) *redistest.Server {
 	return shared
 }
 
-var modes = []Mode{ModeClassic, ModeSharded}
+var modes = []Mode{ModeClassic, ModeSharded, ModeStreams}
 
 type node struct {
 	c  *Cluster
@@ -123,7 +123,7 @@ func TestBroadcastAcrossNodes(t *testing.T) {
 			b2 := n[1].ns.connect("b2AAAAAAAAAAAAAAAAAA")
 			c1 := n[2].ns.connect("c1AAAAAAAAAAAAAAAAAA", "room", "vip")
 			// the dynamic room subscriptions of sharded mode are taken asynchronously
-			time.Sleep(50 * time.Millisecond)
+			waitRoomSubs(t, n, "room", "vip")
 
 			ctx := context.Background()
 			bin := []byte{1, 2, 3}
@@ -375,7 +375,7 @@ func TestMalformedMessages(t *testing.T) {
 			t.Parallel()
 			n := cluster(t, mode, 2)
 			b1 := n[1].ns.connect("b1AAAAAAAAAAAAAAAAAA", "room")
-			time.Sleep(50 * time.Millisecond)
+			waitRoomSubs(t, n, "room")
 			raw := redis.NewClient(&redis.Options{Addr: needRedis(t).Addr()})
 			defer raw.Close()
 			prefix := n[1].c.cfg.Prefix
@@ -418,7 +418,7 @@ func TestRedisRestart(t *testing.T) {
 			b := newNode(t, srv.URL(), mode, prefix)
 			a1 := a.ns.connect("a1AAAAAAAAAAAAAAAAAA", "room")
 			b1 := b.ns.connect("b1AAAAAAAAAAAAAAAAAA", "room")
-			time.Sleep(50 * time.Millisecond)
+			waitRoomSubs(t, []*node{a, b}, "room")
 			ctx := context.Background()
 			_ = a.ad.Broadcast(ctx, event("before"), adapter.BroadcastOptions{Rooms: []string{"room"}})
 			eventually(t, "delivery before restart", func() bool { return b1.packet("before") != nil })
@@ -554,7 +554,7 @@ func TestRedisCluster(t *testing.T) {
 			if mode == ModeSharded && len(slots) < 2 {
 				t.Fatalf("test rooms all hash to one master; pick others")
 			}
-			time.Sleep(200 * time.Millisecond) // dynamic room subscriptions
+			waitRoomSubs(t, n, rooms...)
 			ctx := context.Background()
 			for _, r := range rooms {
 				if err := n[0].ad.Broadcast(ctx, event("to-"+r), adapter.BroadcastOptions{Rooms: []string{r}}); err != nil {

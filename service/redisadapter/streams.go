@@ -15,7 +15,7 @@ import (
 // Go and Node replicas on that adapter share one cluster:
 //
 //   - broadcasts, socketsJoin/Leave and disconnectSockets are appended to
-//     the stream "socket.io" (XADD MAXLEN ~ 10000 * uid U nsp N type T data
+//     the stream named Config.Prefix, "socket.io" by default (XADD MAXLEN ~ 10000 * uid U nsp N type T data
 //     D); every replica follows it with XREAD BLOCK, and the entry id is
 //     the offset a client gets as the last argument of each event;
 //   - ephemeral messages (broadcasts with acks, fetchSockets,
@@ -244,7 +244,8 @@ func (a *streamsAdapter) onResponse(m wire.ClusterMessage) {
 // cannot be appended (Redis away, queue full), is delivered here at once,
 // without offset.
 func (a *streamsAdapter) Broadcast(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions) error {
-	if opts.Flags.Local {
+	if opts.Flags.Local || !a.core.up.Load() || a.c.upCount.Load() < 1 {
+		// local only, or Redis known to be away: local clients still get it
 		return a.Memory.Broadcast(ctx, p, opts)
 	}
 	data, err := argsToValue(p.Args)

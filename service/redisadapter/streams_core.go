@@ -74,7 +74,7 @@ func (c *Cluster) streamsCore() (*streamsCore, error) {
 	if c.streams != nil {
 		return c.streams, nil
 	}
-	s := &streamsCore{c: c, stream: wire.DefaultStreamName, queue: make(chan streamOp, streamQueue),
+	s := &streamsCore{c: c, stream: c.cfg.Prefix, queue: make(chan streamOp, streamQueue),
 		nsps: map[string]*streamsAdapter{}, stopped: make(chan struct{})}
 	// Start from the current end of the stream, resolved now, so that no
 	// entry appended after New is missed (Node starts from "$" on its first
@@ -84,6 +84,7 @@ func (c *Cluster) streamsCore() (*streamsCore, error) {
 	s.lastID = "$"
 	if last, err := c.client.XRevRangeN(ctx, s.stream, "+", "-", 1).Result(); err == nil {
 		s.lastID = "0-0"
+		s.up.Store(true)
 		if len(last) == 1 {
 			s.lastID = last[0].ID
 		}
