@@ -11,11 +11,14 @@ import (
 // Lock order
 //
 //	sidShard.mu  →  roomShard.mu
+//	hookShard.mu →  roomShard.mu
 //
 // A goroutine may hold one sidShard lock and then take one roomShard lock at
 // a time; it never takes a sidShard lock while holding a roomShard lock and
-// never holds two locks of the same kind. No lock is held while calling into
-// a Namespace, a Socket or a room hook.
+// never holds two locks of the same kind. No registry lock is held while
+// calling into a Namespace, a Socket or a room hook; a room hook runs under
+// its hookShard lock only, which serialises the hooks of one room so that
+// they alternate create/delete and end matching the registry.
 
 // DefaultShards is the shard count when MemoryConfig leaves it zero.
 const DefaultShards = 32
@@ -27,12 +30,16 @@ type MemoryConfig struct {
 	// Shards is the number of lock shards of each registry. Zero means
 	// DefaultShards.
 	Shards int
-	// OnCreateRoom is called, outside any lock, when a room gets its first
-	// local member. Nil means no hook. A cluster adapter uses it to take the
-	// room's cross-node subscription.
+	// OnCreateRoom is called, outside the registry locks, when a room gets
+	// its first local member. Nil means no hook. A cluster adapter uses it
+	// to take the room's cross-node subscription. The hooks of one room are
+	// serialised and alternate: create, delete, create, ...; under
+	// concurrent joins and leaves a short-lived room may get no hook at all.
+	// A hook must not call back into the adapter's AddAll/Del/DelAll for
+	// the same room.
 	OnCreateRoom func(room string)
-	// OnDeleteRoom is called, outside any lock, when a room loses its last
-	// local member.
+	// OnDeleteRoom is called, outside the registry locks, when a room loses
+	// its last local member (see OnCreateRoom for ordering).
 	OnDeleteRoom func(room string)
 	// Recovery enables connection state recovery; the zero value disables
 	// it.
@@ -46,6 +53,11 @@ type roomShard struct {
 	rooms map[string]set // room → socket ids
 }
 
+type hookShard struct {
+	mu       sync.Mutex
+	notified map[string]struct{} // rooms whose last hook was OnCreateRoom
+}
+
 type sidShard struct {
 	mu   sync.RWMutex
 	sids map[string]set // socket id → rooms
@@ -57,6 +69,7 @@ type Memory struct {
 	seed         maphash.Seed
 	rooms        []roomShard
 	sids         []sidShard
+	hooks        []hookShard
 	onCreateRoom func(string)
 	onDeleteRoom func(string)
 	rec          *recoveryLog // nil: recovery disabled
@@ -78,6 +91,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		seed:         maphash.MakeSeed(),
 		rooms:        make([]roomShard, n),
 		sids:         make([]sidShard, n),
+		hooks:        make([]hookShard, n),
 		onCreateRoom: cfg.OnCreateRoom,
 		onDeleteRoom: cfg.OnDeleteRoom,
 		rec:          newRecoveryLog(cfg.Recovery),
@@ -85,6 +99,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 	for i := range m.rooms {
 		m.rooms[i].rooms = make(map[string]set)
 		m.sids[i].sids = make(map[string]set)
+		m.hooks[i].notified = make(map[string]struct{})
 	}
 	return m, nil
 }
@@ -128,9 +143,36 @@ func (m *Memory) AddAll(id string, rooms []string) {
 		rs.mu.Unlock()
 	}
 	ss.mu.Unlock()
-	if m.onCreateRoom != nil {
-		for _, r := range created {
-			m.onCreateRoom(r)
+	for _, r := range created {
+		m.notify(r)
+	}
+}
+
+// notify calls the room hook that brings the hook state of room in line
+// with the registry, if any.
+func (m *Memory) notify(room string) {
+	if m.onCreateRoom == nil && m.onDeleteRoom == nil {
+		return
+	}
+	i := m.shard(room)
+	hs := &m.hooks[i]
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	rs := &m.rooms[i]
+	rs.mu.RLock()
+	_, exists := rs.rooms[room]
+	rs.mu.RUnlock()
+	_, was := hs.notified[room]
+	switch {
+	case exists && !was:
+		hs.notified[room] = struct{}{}
+		if m.onCreateRoom != nil {
+			m.onCreateRoom(room)
+		}
+	case !exists && was:
+		delete(hs.notified, room)
+		if m.onDeleteRoom != nil {
+			m.onDeleteRoom(room)
 		}
 	}
 }
@@ -164,8 +206,8 @@ func (m *Memory) Del(id, room string) {
 		}
 	}
 	ss.mu.Unlock()
-	if deleted && m.onDeleteRoom != nil {
-		m.onDeleteRoom(room)
+	if deleted {
+		m.notify(room)
 	}
 }
 
@@ -181,10 +223,8 @@ func (m *Memory) DelAll(id string) {
 	}
 	delete(ss.sids, id)
 	ss.mu.Unlock()
-	if m.onDeleteRoom != nil {
-		for _, r := range deleted {
-			m.onDeleteRoom(r)
-		}
+	for _, r := range deleted {
+		m.notify(r)
 	}
 }
 

@@ -256,3 +256,48 @@ func TestNewMemoryRequiresNamespace(t *testing.T) {
 		t.Fatal("want error")
 	}
 }
+
+func TestMemoryRoomHooksAlternate(t *testing.T) {
+	t.Parallel()
+	n := &fakeNsp{sockets: map[string]*fakeSocket{}}
+	var mu sync.Mutex
+	live := map[string]int{}
+	bad := false
+	hook := func(delta int) func(string) {
+		return func(r string) {
+			mu.Lock()
+			live[r] += delta
+			if live[r] < 0 || live[r] > 1 {
+				bad = true
+			}
+			mu.Unlock()
+		}
+	}
+	m, err := NewMemory(MemoryConfig{Namespace: n, Shards: 2, OnCreateRoom: hook(1), OnDeleteRoom: hook(-1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := string(rune('a' + i))
+			for range 300 {
+				m.AddAll(id, []string{"hot", "warm"})
+				m.Del(id, "hot")
+				m.DelAll(id)
+			}
+		}()
+	}
+	wg.Wait()
+	m.AddAll("z", []string{"warm"})
+	mu.Lock()
+	defer mu.Unlock()
+	if bad {
+		t.Fatal("a room got two creates or two deletes in a row")
+	}
+	if live["hot"] != 0 || live["warm"] != 1 {
+		t.Fatalf("hook state %v does not match the registry", live)
+	}
+}
