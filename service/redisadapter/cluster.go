@@ -72,11 +72,11 @@ func New(ctx context.Context, cfg Config) (*Cluster, error) {
 	default:
 		return nil, ErrNoClient
 	}
-	if err := c.client.Ping(ctx).Err(); err != nil {
+	if err := c.ping(ctx); err != nil {
 		if c.ownsClient {
 			_ = c.client.Close()
 		}
-		return nil, fmt.Errorf("redisadapter: ping: %w", err)
+		return nil, err
 	}
 	if cfg.Registerer != nil {
 		for _, col := range c.m.collectors() {
@@ -92,6 +92,24 @@ func New(ctx context.Context, cfg Config) (*Cluster, error) {
 	c.goTracked(c.subWorker)
 	c.log.Info("redisadapter: connected", "mode", string(cfg.Mode), "prefix", cfg.Prefix)
 	return c, nil
+}
+
+// ping checks that Redis answers; on Redis Cluster it loads the slot map
+// (so the first SSUBSCRIBE goes to the slot's owner) and pings every shard.
+func (c *Cluster) ping(ctx context.Context) error {
+	if cc, ok := c.client.(*redis.ClusterClient); ok {
+		cc.ReloadState(ctx)
+		if err := cc.ForEachShard(ctx, func(ctx context.Context, n *redis.Client) error {
+			return n.Ping(ctx).Err()
+		}); err != nil {
+			return fmt.Errorf("redisadapter: ping cluster: %w", err)
+		}
+		return nil
+	}
+	if err := c.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redisadapter: ping: %w", err)
+	}
+	return nil
 }
 
 // Collectors returns the Prometheus collectors, for callers that register
@@ -229,6 +247,11 @@ func (c *Cluster) subFor(channel string, kind subKind) (*subscriber, error) {
 			c.m.connected.Set(0)
 			c.m.reconnects.Inc()
 			c.log.Warn("redisadapter: subscription lost, reconnecting", "err", err)
+		},
+		onRedisErr: func(ctx context.Context, _ error) {
+			if cc, ok := c.client.(*redis.ClusterClient); ok {
+				cc.ReloadState(ctx)
+			}
 		},
 		minB: c.cfg.MinBackoff,
 		maxB: c.cfg.MaxBackoff,

@@ -1,6 +1,7 @@
 package redisadapter
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hubkit/hubkit/service/adapter"
+	"github.com/hubkit/hubkit/service/redisadapter/wire"
 	"github.com/hubkit/hubkit/service/socketio/parser"
 )
 
@@ -195,4 +197,27 @@ func has(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// waitRoomSubs waits, in sharded mode, until every node that has a local
+// member of each room has its dynamic room channel subscribed (Redis
+// counts the SSUBSCRIBE). Other modes need no room subscription.
+func waitRoomSubs(t *testing.T, nodes []*node, rooms ...string) {
+	t.Helper()
+	if len(nodes) == 0 || nodes[0].c.cfg.Mode != ModeSharded {
+		return
+	}
+	for _, r := range rooms {
+		want := 0
+		for _, nd := range nodes {
+			if len(nd.ad.Sockets([]string{r})) > 0 {
+				want++
+			}
+		}
+		ch := wire.ShardedRoomChannel(nodes[0].c.cfg.Prefix, "/", r)
+		eventually(t, "room channel "+ch+" subscribed", func() bool {
+			n, err := nodes[0].c.numSub(context.Background(), ch)
+			return err == nil && n == want
+		})
+	}
 }

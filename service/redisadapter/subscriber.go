@@ -34,6 +34,10 @@ type subscriber struct {
 	onMsg  func(channel string, payload []byte)
 	onUp   func(first bool, downFor time.Duration)
 	onDown func(err error)
+	// onRedisErr is called when Redis answers a subscription with an error
+	// (e.g. MOVED on a cluster whose slots moved); the connection is then
+	// replaced. Nil means nothing to do besides replacing it.
+	onRedisErr func(ctx context.Context, err error)
 	minB   time.Duration
 	maxB   time.Duration
 	log    *slog.Logger
@@ -162,6 +166,23 @@ func (s *subscriber) run() {
 			} else {
 				err = perr
 			}
+		}
+		var rerr redis.Error
+		if err != nil && errors.As(err, &rerr) {
+			// an error reply (MOVED, ACL, ...): the connection works but the
+			// subscription did not take; rebuild it after a backoff.
+			s.log.Warn("redisadapter: subscription refused, resubscribing", "err", err)
+			if s.onRedisErr != nil {
+				s.onRedisErr(ctx, err)
+			}
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, s.maxB)
+			s.replace(ctx)
+			continue
 		}
 		if err != nil {
 			if errors.Is(err, redis.ErrClosed) {
