@@ -346,7 +346,7 @@ func TestRequestTimeout(t *testing.T) {
 	srv := needRedis(t)
 	prefix := "t" + randomUID(8)
 	a := newNode(t, srv.URL(), ModeClassic, prefix)
-	a.c.cfg.RequestTimeout = 200 * time.Millisecond
+	a.c.cfg.RequestTimeout = time.Second
 	b := newNode(t, srv.URL(), ModeClassic, prefix)
 	b.ns.sseAck = func([]any) []any { return []any{"ok"} }
 	// a silent third "server": a raw subscriber of the request channel
@@ -357,6 +357,10 @@ func TestRequestTimeout(t *testing.T) {
 	if _, err := ps.Receive(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	eventually(t, "three subscribers", func() bool {
+		n, err := a.ad.ServerCount(context.Background())
+		return err == nil && n == 3
+	})
 	res, err := a.ad.ServerSideEmitWithAck(context.Background(), []any{"ping"})
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
