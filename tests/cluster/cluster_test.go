@@ -28,7 +28,7 @@ func TestGoReplicas(t *testing.T) {
 				startGo(t, r.URL(), mode, "go3"),
 			}
 			waitServers(t, r.Addr(), mode, 3)
-			runDriver(t, r.URL(), mode == "classic", s...)
+			runDriver(t, r.URL(), mode, mode == "classic", s...)
 		})
 	}
 }
@@ -53,7 +53,7 @@ func TestMixedNodeAndGo(t *testing.T) {
 				startGo(t, r.URL(), mode, "go2"),
 			}
 			waitServers(t, r.Addr(), mode, 3)
-			runDriver(t, r.URL(), mode == "classic", s...)
+			runDriver(t, r.URL(), mode, mode == "classic", s...)
 		})
 	}
 }
@@ -99,7 +99,9 @@ func TestRedisRestart(t *testing.T) {
 			}
 			waitServers(t, r.Addr(), mode, 2)
 			l := listen(t, b.URL, "room")
-			time.Sleep(100 * time.Millisecond)
+			if mode == "sharded" {
+				waitChannel(t, r.Addr(), "socket.io#/#room#", 1)
+			}
 
 			emit := func(s *server, event string) error {
 				return get(s.URL + "/emit?" + url.Values{"room": {"room"}, "event": {event}}.Encode())

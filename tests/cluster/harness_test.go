@@ -179,11 +179,29 @@ func waitServers(t *testing.T, addr, mode string, n int) {
 	}
 }
 
+// waitChannel waits until Redis counts n shard subscribers of channel.
+func waitChannel(t *testing.T, addr, channel string, n int64) {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := c.PubSubShardNumSub(context.Background(), channel).Result()
+		if err == nil && res[channel] == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %d shard subscribers, want %d (%v)", channel, res[channel], n, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // runDriver runs js/driver.js against servers and turns its verdicts into
 // test results.
-func runDriver(t *testing.T, redisURL string, emitter bool, servers ...*server) {
+func runDriver(t *testing.T, redisURL, mode string, emitter bool, servers ...*server) {
 	t.Helper()
-	cfg, _ := json.Marshal(map[string]any{"servers": servers, "redis": redisURL, "emitter": emitter})
+	cfg, _ := json.Marshal(map[string]any{"servers": servers, "redis": redisURL, "mode": mode, "emitter": emitter})
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, needNode(t), filepath.Join("js", "driver.js"), string(cfg))

@@ -50,6 +50,23 @@ async function poll(what, fn, ms = 5000) {
   throw new Error("timed out waiting for " + what);
 }
 
+// roomSubscribed waits, in sharded mode, until Redis counts n shard
+// subscribers of the room's channel (servers subscribe asynchronously).
+async function roomSubscribed(room, n) {
+  if (cfg.mode !== "sharded") return;
+  const { createClient } = nm("redis");
+  const client = createClient({ url: cfg.redis });
+  await client.connect();
+  try {
+    await poll(`${room} channel subscribed`, async () => {
+      const res = await client.sendCommand(["PUBSUB", "SHARDNUMSUB", `socket.io#/#${room}#`]);
+      return Number(res[1]) === n;
+    });
+  } finally {
+    await client.quit();
+  }
+}
+
 async function fetchIDs(client, room) {
   const r = await client.cmd({ op: "fetch", rooms: [room] });
   return r.sockets.map((x) => x.id).sort();
@@ -109,7 +126,8 @@ async function main() {
   await B.join("room");
   await B.join("vip");
   await C.join("room");
-  await sleep(100); // sharded mode subscribes room channels asynchronously
+  await roomSubscribed("room", new Set([A, B, C].map((c) => c.server)).size);
+  await roomSubscribed("vip", 1);
   const inRoom = [A, B, C];
   const ctl = [A, B, C].slice(0, n); // the client that drives server i
 
@@ -171,7 +189,7 @@ async function main() {
   await check(`socketsJoin from ${servers[n - 1].name}`, async () => {
     await last.cmd({ op: "socketsJoin", rooms: ["vip"], join: ["joined"] });
     await poll("fetch joined == [B]", async () => JSON.stringify(await fetchIDs(A, "joined")) === JSON.stringify([B.socket.id]));
-    await sleep(100);
+    await roomSubscribed("joined", 1);
     await A.cmd({ op: "emit", rooms: ["joined"], event: "j" });
     await waitFor("B gets j", () => B.got("j"));
   });
