@@ -2,10 +2,10 @@ package kit
 
 import (
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -202,10 +202,12 @@ func findModuleRoot() (string, error) {
 	}
 }
 
+// modulePath returns the module path declared in a go.mod.
 func modulePath(gomod []byte) string {
-	var mod string
-	if _, err := fmt.Sscanf(string(gomod), "module %s", &mod); err != nil {
-		return ""
+	for _, line := range strings.Split(string(gomod), "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "module "); ok {
+			return strings.Trim(strings.TrimSpace(rest), `"`)
+		}
 	}
-	return mod
+	return ""
 }

@@ -2,6 +2,7 @@ package kit
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -325,4 +326,18 @@ func copyMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+func TestFindModuleRoot(t *testing.T) {
+	t.Parallel()
+	dir, err := findModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if modulePath([]byte("// comment\nmodule github.com/hubkit/hubkit\n\ngo 1.26\n")) != "github.com/hubkit/hubkit" {
+		t.Fatal("modulePath misreads a go.mod with a leading comment")
+	}
+	if _, err := os.Stat(dir + "/Pulumi.yaml"); err != nil {
+		t.Fatalf("module root %s has no Pulumi.yaml: %v", dir, err)
+	}
 }
