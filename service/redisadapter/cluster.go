@@ -384,7 +384,17 @@ func (c *Cluster) Close() error {
 		s.close()
 	}
 	c.pub.close()
-	c.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		c.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		// a server-side emit handler is still running; do not hang shutdown
+		c.log.Warn("redisadapter: close: handlers still running after 5s")
+	}
 	if c.ownsClient {
 		return c.client.Close()
 	}
