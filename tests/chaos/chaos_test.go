@@ -54,8 +54,8 @@ func rolling(t *testing.T, top *topo.Topology, pub *topo.Publisher, target *atom
 
 type outcome struct {
 	clients, reconnected, recovered, notRecovered int
-	lost, dupes, outOfOrder, incomplete          int
-	reconnectMs                                  []int
+	lost, dupes, outOfOrder, incomplete           int
+	reconnectMs                                   []int
 }
 
 func run(t *testing.T, recovery bool, disrupt disruption) outcome {
