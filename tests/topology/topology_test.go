@@ -1,0 +1,56 @@
+// Package topology tests the production topology on one machine (real
+// redis-server, three hub replicas, HAProxy with TLS and cookie affinity)
+// with the real socket.io-client, and the streams mode against Node
+// replicas running @socket.io/redis-streams-adapter. cluster.sh (make
+// cluster) starts the same topology by hand.
+package topology
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hubkit/hubkit/tests/topology/topo"
+)
+
+// runScenario runs one js/topology.js scenario and turns its PASS/FAIL
+// lines into test results.
+func runScenario(t *testing.T, url, scenario string) {
+	t.Helper()
+	node := topo.Need(t, "node")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(topo.Root(), "tests", "topology", "js", "topology.js"), scenario, url)
+	cmd.Env = topo.NodeEnv()
+	out, err := cmd.CombinedOutput()
+	passes := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		switch {
+		case strings.HasPrefix(line, "PASS "):
+			passes++
+			t.Log(line)
+		case strings.HasPrefix(line, "FAIL "):
+			t.Error(line)
+		case strings.HasPrefix(line, "INFO "):
+			t.Log(line)
+		}
+	}
+	if err != nil || passes == 0 {
+		t.Errorf("%s: %v, %d passes\n%s", scenario, err, passes, out)
+	}
+}
+
+// TestThroughHAProxy: through HAProxy with TLS, a polling-only client stays
+// on one replica across many requests (X-Hub-Replica), polling upgrades to
+// websocket through the proxy, and clients on different replicas exchange
+// room messages.
+func TestThroughHAProxy(t *testing.T) {
+	topo.Need(t, "node")
+	top := topo.Start(t, topo.Options{})
+	for _, sc := range []string{"polling", "upgrade", "rooms"} {
+		t.Run(sc, func(t *testing.T) { runScenario(t, top.ProxyURL(), sc) })
+	}
+}
