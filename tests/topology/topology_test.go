@@ -20,10 +20,17 @@ import (
 // lines into test results.
 func runScenario(t *testing.T, url, scenario string) {
 	t.Helper()
+	runScript(t, "topology.js", scenario, url)
+}
+
+// runScript runs js/<script> with args; its PASS/FAIL lines become test
+// results.
+func runScript(t *testing.T, script string, args ...string) {
+	t.Helper()
 	node := topo.Need(t, "node")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(topo.Root(), "tests", "topology", "js", "topology.js"), scenario, url)
+	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join(topo.Root(), "tests", "topology", "js", script)}, args...)...)
 	cmd.Env = topo.NodeEnv()
 	out, err := cmd.CombinedOutput()
 	passes := 0
@@ -39,7 +46,7 @@ func runScenario(t *testing.T, url, scenario string) {
 		}
 	}
 	if err != nil || passes == 0 {
-		t.Errorf("%s: %v, %d passes\n%s", scenario, err, passes, out)
+		t.Errorf("%s %v: %v, %d passes\n%s", script, args, err, passes, out)
 	}
 }
 
@@ -53,4 +60,26 @@ func TestThroughHAProxy(t *testing.T) {
 	for _, sc := range []string{"polling", "upgrade", "rooms"} {
 		t.Run(sc, func(t *testing.T) { runScenario(t, top.ProxyURL(), sc) })
 	}
+}
+
+// TestMixedGoNodeRecovery: a Go hub replica (streams mode) and a Node
+// replica on @socket.io/redis-streams-adapter 0.3.1 share one Redis; the
+// stock client recovers (socket.recovered === true, same id, exactly the
+// missed room events) from the Node replica onto the Go one and back.
+func TestMixedGoNodeRecovery(t *testing.T) {
+	node := topo.Need(t, "node")
+	top := topo.Start(t, topo.Options{Replicas: 1, NoProxy: true})
+	urlCh := make(chan string, 1)
+	topo.StartProcLines(t, "node-replica", topo.NodeEnv(), nil, func(line string) {
+		if u, ok := strings.CutPrefix(line, "LISTEN "); ok {
+			urlCh <- u
+		}
+	}, node, filepath.Join(topo.Root(), "tests", "topology", "js", "node-replica.js"), top.Redis.URL())
+	var nodeURL string
+	select {
+	case nodeURL = <-urlCh:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the Node replica did not start")
+	}
+	runScript(t, "mixed.js", top.Hubs[0].URL(), nodeURL)
 }
