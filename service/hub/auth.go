@@ -64,6 +64,17 @@ func (p RoomPatterns) Allows(room string) bool {
 	return false
 }
 
+// Names reports whether one of the patterns is exactly room (not a
+// wildcard matching it).
+func (p RoomPatterns) Names(room string) bool {
+	for _, pat := range p {
+		if pat == room && !strings.HasSuffix(pat, "*") {
+			return true
+		}
+	}
+	return false
+}
+
 // Auth errors, returned (wrapped) by [Verifier.Verify]; their messages are
 // what a client sees in connect_error.
 var (

@@ -49,6 +49,10 @@ type Broadcaster interface {
 type ContractConfig struct {
 	// Broadcaster delivers publishes. Required.
 	Broadcaster Broadcaster
+	// IsSocket reports whether id is the id of a socket connected to this
+	// replica: such a room is never joinable nor publishable by a client
+	// (see [IsSocketIDShaped] for the others). Nil = no local lookup.
+	IsSocket func(id string) bool
 	// Metrics is optional.
 	Metrics *Metrics
 	// Logger; nil = discard.
@@ -59,9 +63,10 @@ type ContractConfig struct {
 // replica's room count. It is safe for concurrent use; per-socket state lives
 // in a *Session.
 type Contract struct {
-	bc      Broadcaster
-	metrics *Metrics
-	log     *slog.Logger
+	bc       Broadcaster
+	isSocket func(id string) bool // nil = none known
+	metrics  *Metrics
+	log      *slog.Logger
 
 	mu    sync.Mutex     // guards rooms
 	rooms map[string]int // room → local members joined through the contract
@@ -73,10 +78,11 @@ func NewContract(cfg ContractConfig) (*Contract, error) {
 		return nil, errors.New("hub: contract needs a Broadcaster")
 	}
 	return &Contract{
-		bc:      cfg.Broadcaster,
-		metrics: cfg.Metrics,
-		log:     orDiscard(cfg.Logger),
-		rooms:   map[string]int{},
+		bc:       cfg.Broadcaster,
+		isSocket: cfg.IsSocket,
+		metrics:  cfg.Metrics,
+		log:      orDiscard(cfg.Logger),
+		rooms:    map[string]int{},
 	}, nil
 }
 
@@ -99,6 +105,9 @@ func (c *Contract) Connect(m Member, g Grants) *Session {
 func (c *Contract) Join(s *Session, room string) Ack {
 	if err := validateRoom(room); err != nil {
 		return c.refuse("join", "bad_room", err.Error())
+	}
+	if c.socketRoom(room, s.grants.Join) {
+		return c.refuse("join", "socket_room", "not allowed to join room "+room+": "+socketRoomRule)
 	}
 	if !s.grants.Join.Allows(room) {
 		return c.refuse("join", "forbidden", "not allowed to join room "+room)
@@ -131,7 +140,7 @@ func (c *Contract) Join(s *Session, room string) Ack {
 // grants no longer allow the room, or the per-socket cap is reached: the
 // caller then makes the socket leave it.
 func (c *Contract) Restore(s *Session, room string) bool {
-	if validateRoom(room) != nil || !s.grants.Join.Allows(room) {
+	if validateRoom(room) != nil || c.socketRoom(room, s.grants.Join) || !s.grants.Join.Allows(room) {
 		return false
 	}
 	s.mu.Lock()
@@ -178,6 +187,9 @@ func (c *Contract) Publish(ctx context.Context, s *Session, room, event string, 
 	if err := validateTarget(room, event); err != nil {
 		return c.refuse("publish", "bad_publish", err.Error())
 	}
+	if c.socketRoom(room, s.grants.Publish) {
+		return c.refuse("publish", "socket_room", "not allowed to publish to room "+room+": "+socketRoomRule)
+	}
 	if !s.grants.Publish.Allows(room) {
 		return c.refuse("publish", "forbidden", "not allowed to publish to room "+room)
 	}
@@ -222,6 +234,45 @@ func (c *Contract) addRoom(room string, delta int) {
 	c.mu.Unlock()
 	c.metrics.SetRooms(count)
 }
+
+// socketRoomRule explains a socket_room refusal. It is the same whether or
+// not the id belongs to a connected socket, so that a refusal tells nothing
+// about which ids exist.
+const socketRoomRule = "it is or looks like a socket id (20 characters of A-Z a-z 0-9 - _), the private room of one socket"
+
+// socketRoom reports whether a client must be refused room because it is a
+// socket's own room: the id of a socket connected to this replica, or
+// shaped like a socket id and not named exactly (no wildcard) in grants.
+func (c *Contract) socketRoom(room string, grants RoomPatterns) bool {
+	if c.isSocket != nil && c.isSocket(room) {
+		return true
+	}
+	return IsSocketIDShaped(room) && !grants.Names(room)
+}
+
+// IsSocketIDShaped reports whether room has the shape of a Socket.IO socket
+// id: exactly 20 characters of the URL-safe base64 alphabet (15 random
+// bytes). The hub's socketio package and Node's socket.io (base64id) both
+// make socket ids this way, so the test covers the sockets of every replica
+// of a mixed Go/Node cluster, and the ids of disconnected sockets a
+// recovery may bring back. Node's sharded Redis adapter is broader still: it
+// takes every 20-character room for a socket id.
+func IsSocketIDShaped(room string) bool {
+	if len(room) != socketIDLen {
+		return false
+	}
+	for i := 0; i < len(room); i++ {
+		switch b := room[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9', b == '-', b == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// socketIDLen is the length of a Socket.IO socket id (base64 of 15 bytes).
+const socketIDLen = 20
 
 func (c *Contract) refuse(op, reason, msg string) Ack {
 	c.metrics.Error(op + "_" + reason)

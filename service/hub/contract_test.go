@@ -235,3 +235,113 @@ func TestStringArg(t *testing.T) {
 		}
 	}
 }
+
+func TestIsSocketIDShaped(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		room string
+		want bool
+	}{
+		{"AbCdEfGhIjKlMnOpQrSt", true},
+		{"x-_0123456789abcdefg", true},   // Node's base64id maps + and / to - and _
+		{"notifications-global", true},   // a 20-character name of that alphabet is reserved too
+		{"AbCdEfGhIjKlMnOpQrS", false},   // 19
+		{"AbCdEfGhIjKlMnOpQrStu", false}, // 21
+		{"chat:AbCdEfGhIjKlMnOp", false}, // ':' is not in the alphabet
+		{"AbCdEfGhIjKlMnOpQrS=", false},
+		{"AbCdEfGhIjKlMnOpQrS+", false},
+		{"AbCdEfGhIjKlMnOpQrS/", false},
+		{"AbCdEfGhIjKlMnOpQré", false}, // 20 bytes, not 20 base64 characters
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := IsSocketIDShaped(tt.room); got != tt.want {
+			t.Errorf("IsSocketIDShaped(%q) = %v, want %v", tt.room, got, tt.want)
+		}
+	}
+}
+
+// TestContractSocketRooms: a client can neither join nor publish to a
+// socket's own room — the id of a local socket, or any name shaped like a
+// socket id unless its token names that room exactly.
+func TestContractSocketRooms(t *testing.T) {
+	t.Parallel()
+	const (
+		victim   = "VictimSocketId0123_-" // a connected local socket
+		remote   = "RemoteSocketId012345" // shaped like an id, not local
+		odd      = "legacy#id"            // a local socket id of another shape
+		ownID    = "MyOwnSocketId0123456"
+		refusal  = "looks like a socket id"
+		wildcard = "*"
+	)
+	localIDs := map[string]bool{victim: true, odd: true, ownID: true}
+	tests := []struct {
+		name    string
+		join    RoomPatterns // also used as the publish grants
+		room    string
+		wantErr string
+	}{
+		{"open: local socket id", OpenGrants().Join, victim, refusal},
+		{"open: remote socket id", OpenGrants().Join, remote, refusal},
+		{"open: own id", OpenGrants().Join, ownID, refusal},
+		{"open: local id of another shape", OpenGrants().Join, odd, refusal},
+		{"open: ordinary room", OpenGrants().Join, "chat:lobby", ""},
+		{"open: 21 characters", OpenGrants().Join, remote + "x", ""},
+		{"wildcard grant", RoomPatterns{wildcard}, remote, refusal},
+		{"prefix grant", RoomPatterns{"Remote*"}, remote, refusal},
+		{"exact grant of a shaped name", RoomPatterns{remote}, remote, ""},
+		{"exact grant of a local socket id", RoomPatterns{victim}, victim, refusal},
+		{"exact grant, other room", RoomPatterns{remote}, "x", "not allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := NewMetrics()
+			c, err := NewContract(ContractConfig{
+				Broadcaster: &fakeBroadcaster{}, Metrics: m,
+				IsSocket: func(id string) bool { return localIDs[id] },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem := newFakeMember(ownID)
+			s := c.Connect(mem, Grants{Join: tt.join, Publish: tt.join})
+			join := c.Join(s, tt.room)
+			pub := c.Publish(context.Background(), s, tt.room, "e", nil)
+			restored := c.Restore(c.Connect(newFakeMember("other"), Grants{Join: tt.join}), tt.room)
+			for op, ack := range map[string]Ack{"join": join, "publish": pub} {
+				if tt.wantErr == "" && !ack.OK {
+					t.Errorf("%s(%q) = %+v, want ok", op, tt.room, ack)
+				}
+				if tt.wantErr != "" && (ack.OK || !strings.Contains(ack.Error, tt.wantErr)) {
+					t.Errorf("%s(%q) = %+v, want error %q", op, tt.room, ack, tt.wantErr)
+				}
+			}
+			if restored != (tt.wantErr == "") {
+				t.Errorf("Restore(%q) = %v", tt.room, restored)
+			}
+			if tt.wantErr != "" && mem.in(tt.room) {
+				t.Errorf("member joined %q", tt.room)
+			}
+			if tt.wantErr == refusal {
+				for _, reason := range []string{"join_socket_room", "publish_socket_room"} {
+					if got := counter(t, m, "hub_errors_total", "reason", reason); got != 1 {
+						t.Errorf("%s = %v, want 1", reason, got)
+					}
+				}
+			}
+		})
+	}
+
+	// The refusal reads the same for a live local id and a merely shaped
+	// name: it is no oracle for which sockets exist.
+	c, err := NewContract(ContractConfig{Broadcaster: &fakeBroadcaster{}, IsSocket: func(id string) bool { return id == victim }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Connect(newFakeMember("a"), OpenGrants())
+	live, shaped := c.Join(s, victim).Error, c.Join(s, remote).Error
+	if strings.ReplaceAll(live, victim, "ID") != strings.ReplaceAll(shaped, remote, "ID") {
+		t.Errorf("refusals differ: %q vs %q", live, shaped)
+	}
+}

@@ -25,6 +25,28 @@
 // in-memory adapter recovers on the same node only, and the Redis classic
 // and sharded modes do not recover.
 //
+// Socket-id rooms are private. Every socket is alone in the room named
+// after its id: that is where a backend sends it a private message
+// (Node's io.to(socket.id), the publish API or @socket.io/redis-emitter
+// with room = the socket id). A client can neither join nor publish to
+// such a room, in open mode and under any wildcard grant alike:
+//
+//   - the id of a socket connected to this replica (its own included) is
+//     always refused;
+//   - a name shaped like a socket id — exactly 20 characters of A-Z a-z
+//     0-9 - _, which is how both the hub and Node's socket.io make ids — is
+//     refused unless the token's join (resp. publish) claim names it
+//     exactly; no wildcard ("*", "prefix*") grants it. This covers the
+//     sockets of the other replicas, Go or Node, and disconnected sockets
+//     that connection state recovery may bring back.
+//
+// The refusal is {error:"not allowed to join room <r>: it is or looks like
+// a socket id ..."} (hub_errors_total reason join_socket_room or
+// publish_socket_room), worded the same whether or not a socket with that
+// id exists. Name application rooms with a separator ("chat:42",
+// "user.42") and they never collide. Backends (the publish API, the
+// emitter) may target socket ids freely.
+//
 // A call that fails without an ack callback is answered with the event
 // "hub:error" {op, error}: no failure is silent. Room and event names are
 // non-empty strings of at most 256 bytes; Socket.IO's reserved event names
@@ -99,8 +121,13 @@
 //	hub_connections{transport}            open Engine.IO sessions (polling, websocket)
 //	hub_rooms                             rooms with a local member (joined via the contract)
 //	hub_messages_in_total{source}         accepted publishes (client, api)
-//	hub_messages_out_total                event packets written to local sockets
-//	hub_acks_timed_out_total              server→client acks that timed out
+//	hub_messages_out_total                event packets queued on local client connections
+//	                                      (every target of every broadcast, local or from
+//	                                      another replica, and direct emits)
+//	hub_acks_timed_out_total              server→client acks that timed out: the hub's
+//	                                      contract asks for none, but a broadcast with
+//	                                      acks (a Node replica's io.timeout(t).emit)
+//	                                      reaches local sockets; one per silent socket
 //	hub_slow_consumer_disconnects_total   connections closed because their write queue was full
 //	hub_errors_total{reason}              refusals and failures (auth_token_expired,
 //	                                      origin_refused, join_forbidden, api_unauthorized, ...)

@@ -7,6 +7,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hubkit/hubkit/service/socketio"
 )
 
 // Metrics holds the hub's Prometheus collectors on their own registry (not
@@ -103,14 +105,21 @@ func (m *Metrics) messageIn(source string) {
 	}
 }
 
-// MessagesOut counts n event packets written to clients.
-func (m *Metrics) MessagesOut(n int) {
+// Metrics is the Socket.IO server's observer: it counts the event packets
+// written to clients and the acks that timed out.
+var _ socketio.Observer = (*Metrics)(nil)
+
+// EventWritten counts one event packet written to a client connection
+// (hub_messages_out_total). It allocates nothing: it runs once per
+// delivery of every fan-out.
+func (m *Metrics) EventWritten() {
 	if m != nil {
-		m.messagesOut.Add(float64(n))
+		m.messagesOut.Inc()
 	}
 }
 
-// AckTimedOut counts a server-to-client ack that timed out.
+// AckTimedOut counts a server-to-client ack that timed out
+// (hub_acks_timed_out_total).
 func (m *Metrics) AckTimedOut() {
 	if m != nil {
 		m.acksTimedOut.Inc()

@@ -10,7 +10,6 @@ import (
 
 	"github.com/hubkit/hubkit/service/adapter"
 	"github.com/hubkit/hubkit/service/socketio"
-	"github.com/hubkit/hubkit/service/socketio/parser"
 )
 
 // SocketIOConfig configures [NewSocketIO].
@@ -81,9 +80,14 @@ func NewSocketIO(cfg SocketIOConfig) (*SocketIO, error) {
 			}
 		}
 	}
+	var observer socketio.Observer // hub_messages_out_total, hub_acks_timed_out_total
+	if cfg.Metrics != nil {
+		observer = cfg.Metrics
+	}
 	srv, err := socketio.New(socketio.Config{
 		Recovery:       recovery,
-		Adapter:        countingFactory(factory, cfg.Metrics),
+		Adapter:        factory,
+		Observer:       observer,
 		Logger:         x.log,
 		PingInterval:   s.PingInterval,
 		PingTimeout:    s.PingTimeout,
@@ -99,7 +103,9 @@ func NewSocketIO(cfg SocketIOConfig) (*SocketIO, error) {
 		_ = srv.Close()
 		return nil, err
 	}
-	if x.contract, err = NewContract(ContractConfig{Broadcaster: x, Metrics: cfg.Metrics, Logger: x.log}); err != nil {
+	if x.contract, err = NewContract(ContractConfig{
+		Broadcaster: x, IsSocket: x.isSocket, Metrics: cfg.Metrics, Logger: x.log,
+	}); err != nil {
 		_ = srv.Close()
 		return nil, err
 	}
@@ -107,6 +113,12 @@ func NewSocketIO(cfg SocketIOConfig) (*SocketIO, error) {
 	x.nsp.Use(x.authenticate)
 	x.nsp.OnConnection(x.onConnection)
 	return x, nil
+}
+
+// isSocket reports whether id is a socket connected to this replica.
+func (x *SocketIO) isSocket(id string) bool {
+	_, ok := x.nsp.Socket(id)
+	return ok
 }
 
 // Contract returns the client contract (its room count feeds /metrics).
@@ -288,38 +300,3 @@ func (m member) Join(room string) error {
 }
 
 func (m member) Leave(room string) error { m.s.Leave(room); return nil }
-
-// countingFactory wraps an adapter factory so that every packet an adapter
-// writes to a local socket (local and cross-replica broadcasts alike) is
-// counted in hub_messages_out_total.
-func countingFactory(f adapter.Factory, m *Metrics) adapter.Factory {
-	if m == nil {
-		return f
-	}
-	return func(nsp adapter.Namespace) (adapter.Adapter, error) {
-		return f(countingNamespace{Namespace: nsp, m: m})
-	}
-}
-
-type countingNamespace struct {
-	adapter.Namespace
-	m *Metrics
-}
-
-func (n countingNamespace) Socket(id string) (adapter.Socket, bool) {
-	s, ok := n.Namespace.Socket(id)
-	if !ok {
-		return s, ok
-	}
-	return countingSocket{Socket: s, m: n.m}, true
-}
-
-type countingSocket struct {
-	adapter.Socket
-	m *Metrics
-}
-
-func (s countingSocket) WriteFrames(frames []parser.Frame, flags adapter.BroadcastFlags) {
-	s.m.MessagesOut(1)
-	s.Socket.WriteFrames(frames, flags)
-}

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/hubkit/hubkit/service/socketio"
 )
 
 // wsClient is a minimal raw Engine.IO/Socket.IO websocket client for unit
@@ -64,7 +67,7 @@ func (w *wsClient) read() string {
 
 func (w *wsClient) close() { _ = w.c.CloseNow() }
 
-func counter(t *testing.T, m *Metrics, name string, labels ...string) float64 {
+func counter(t testing.TB, m *Metrics, name string, labels ...string) float64 {
 	t.Helper()
 	mfs, err := m.Registry().Gather()
 	if err != nil {
@@ -226,5 +229,113 @@ func TestTokenExpiryDisconnects(t *testing.T) {
 	waitFor(t, func() bool { return counter(t, m, "hub_rooms") == 0 })
 	if got := counter(t, m, "hub_errors_total", "reason", "auth_expired_while_connected"); got != 1 {
 		t.Fatalf("auth_expired_while_connected = %v", got)
+	}
+}
+
+// connectSID sends CONNECT for "/" and returns the socket id from the ack.
+func (w *wsClient) connectSID(connect string) string {
+	w.t.Helper()
+	w.write(connect)
+	got := w.read()
+	var ack struct{ SID string }
+	if !strings.HasPrefix(got, "40{") || json.Unmarshal([]byte(got[2:]), &ack) != nil || ack.SID == "" {
+		w.t.Fatalf("connect: %q", got)
+	}
+	return ack.SID
+}
+
+// TestSocketIDRoomsArePrivate: in open mode an attacker can neither join
+// nor publish to the room named after a victim's socket id (nor its own),
+// and a private message to the victim's id reaches the victim only.
+func TestSocketIDRoomsArePrivate(t *testing.T) {
+	t.Parallel()
+	x, m, srv := newTestSocketIO(t, nil)
+	victim, attacker := dialSIO(t, srv.URL), dialSIO(t, srv.URL)
+	defer victim.close()
+	defer attacker.close()
+	vid, aid := victim.connectSID("40"), attacker.connectSID("40")
+	for _, id := range []string{vid, aid} {
+		if !IsSocketIDShaped(id) {
+			t.Fatalf("socket id %q is not shaped like one", id)
+		}
+	}
+	refused := []struct{ send, want string }{
+		{`420["join","` + vid + `"]`, `430[{"error":"not allowed to join room ` + vid + `: it is or looks like a socket id`},
+		{`421["join","` + aid + `"]`, `431[{"error":"not allowed to join room ` + aid + `: it is or looks like a socket id`},
+		{`422["publish","` + vid + `","fake",1]`, `432[{"error":"not allowed to publish to room ` + vid + `: it is or looks like a socket id`},
+	}
+	for _, r := range refused {
+		attacker.write(r.send)
+		if got := attacker.read(); !strings.HasPrefix(got, r.want) {
+			t.Fatalf("%s: got %q, want prefix %q", r.send, got, r.want)
+		}
+	}
+	attacker.write(`423["join","ctl"]`)
+	if got := attacker.read(); got != `433[{"ok":true}]` {
+		t.Fatalf("join ctl: %q", got)
+	}
+	// A backend's private message to the victim (publish API, or Node's
+	// io.to(socketId)), then a marker to the attacker: the attacker's next
+	// packet must be the marker.
+	if err := x.Publish(context.Background(), vid, "private", json.RawMessage(`"secret"`)); err != nil {
+		t.Fatal(err)
+	}
+	if got := victim.read(); !strings.HasPrefix(got, `42["private","secret"`) {
+		t.Fatalf("victim got %q", got)
+	}
+	if err := x.Publish(context.Background(), "ctl", "marker", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := attacker.read(); !strings.HasPrefix(got, `42["marker"`) {
+		t.Fatalf("attacker got %q before the marker", got)
+	}
+	if got := counter(t, m, "hub_errors_total", "reason", "join_socket_room"); got != 2 {
+		t.Errorf("join_socket_room = %v, want 2", got)
+	}
+	if got := counter(t, m, "hub_errors_total", "reason", "publish_socket_room"); got != 1 {
+		t.Errorf("publish_socket_room = %v, want 1", got)
+	}
+}
+
+// TestAckTimeoutsCounted: a broadcast with acknowledgements (as a Node
+// replica's io.timeout(...).emit reaches the hub's sockets through the
+// adapter) where one client never answers moves hub_acks_timed_out_total by
+// one, and hub_messages_out_total counts both deliveries exactly.
+func TestAckTimeoutsCounted(t *testing.T) {
+	t.Parallel()
+	x, m, srv := newTestSocketIO(t, nil)
+	silent, answering := dialSIO(t, srv.URL), dialSIO(t, srv.URL)
+	defer silent.close()
+	defer answering.close()
+	for _, c := range []*wsClient{silent, answering} {
+		c.connectSID("40")
+		c.write(`420["join","r"]`)
+		if got := c.read(); got != `430[{"ok":true}]` {
+			t.Fatalf("join: %q", got)
+		}
+	}
+	done := make(chan error, 1)
+	err := x.nsp.To("r").Timeout(100*time.Millisecond).Emit("q", func(err error, _ []socketio.Args) { done <- err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := silent.read(); !strings.HasPrefix(got, "42") || !strings.HasSuffix(got, `["q"]`) {
+		t.Fatalf("silent got %q", got)
+	}
+	got := answering.read()
+	id, ok := strings.CutSuffix(strings.TrimPrefix(got, "42"), `["q"]`)
+	if !ok || id == "" {
+		t.Fatalf("answering got %q", got)
+	}
+	answering.write("43" + id + `["fine"]`)
+	if err := <-done; !errors.Is(err, socketio.ErrAckTimeout) {
+		t.Fatalf("broadcast ack result: %v", err)
+	}
+	waitFor(t, func() bool { return counter(t, m, "hub_acks_timed_out_total") >= 1 })
+	if got := counter(t, m, "hub_acks_timed_out_total"); got != 1 {
+		t.Fatalf("hub_acks_timed_out_total = %v, want 1", got)
+	}
+	if got := counter(t, m, "hub_messages_out_total"); got != 2 {
+		t.Fatalf("hub_messages_out_total = %v, want 2", got)
 	}
 }

@@ -11,7 +11,13 @@ import (
 // room chat fixture: three clients on "/", a and b in "lobby".
 func chat(t *testing.T) (*Server, map[string]*testConn, map[string]*Socket) {
 	t.Helper()
-	srv := newTestServer(t, Config{})
+	return chatWith(t, Config{})
+}
+
+// chatWith is chat on a server configured with cfg.
+func chatWith(t *testing.T, cfg Config) (*Server, map[string]*testConn, map[string]*Socket) {
+	t.Helper()
+	srv := newTestServer(t, cfg)
 	ch := make(chan *Socket, 1)
 	srv.OnConnection(func(s *Socket) { ch <- s })
 	conns := map[string]*testConn{}

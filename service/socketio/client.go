@@ -68,13 +68,23 @@ func newID() string {
 // the connection is closed; errors mean the connection is gone (a full
 // queue closes it as a slow consumer inside engineio).
 func (c *client) write(frames []parser.Frame, volatile bool) error {
+	_, err := c.send(frames, volatile)
+	return err
+}
+
+// send is write also reporting whether the frames were queued (false for
+// a volatile packet dropped on a closed connection).
+func (c *client) send(frames []parser.Frame, volatile bool) (bool, error) {
 	if c.closed.Load() {
 		if volatile {
-			return nil
+			return false, nil
 		}
-		return errClientClosed
+		return false, errClientClosed
 	}
-	return c.conn.Send(frames)
+	if err := c.conn.Send(frames); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // onFrame handles one Engine.IO message. Called sequentially.

@@ -79,6 +79,9 @@ type Config struct {
 	Recovery *RecoveryConfig
 	// Logger receives diagnostics. Nil discards them.
 	Logger *slog.Logger
+	// Observer is told about written events and ack timeouts (metrics).
+	// Nil observes nothing.
+	Observer Observer
 
 	// Engine.IO settings (see engineio.Config; zero means its default).
 	PingInterval    time.Duration
@@ -143,6 +146,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
 	}
 	return nil
 }

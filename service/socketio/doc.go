@@ -23,6 +23,10 @@
 // an adapter implementing adapter.SessionStore (the default in-memory
 // adapter does, on one node).
 //
+// Config.Observer is told about every event packet queued on a connection
+// and every server→client acknowledgement that timed out (for metrics,
+// without allocating).
+//
 // Differences from Node: Volatile events are dropped only when the
 // connection is already closed (engineio exposes no "transport writable"
 // state), and the Compress flag is carried to the adapter but not applied.

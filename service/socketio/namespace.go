@@ -209,7 +209,9 @@ func (n *Namespace) add(c *client, auth json.RawMessage) bool {
 	for _, p := range missed {
 		p.Nsp = n.name
 		if frames, err := parser.Encode(p); err == nil {
-			_ = c.write(frames, false)
+			if sent, _ := c.send(frames, false); sent {
+				n.srv.cfg.Observer.EventWritten()
+			}
 		}
 	}
 	ack, _ := json.Marshal(struct {

@@ -155,7 +155,9 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Ar
 	case r := <-ch:
 		return r.args, r.err
 	case <-ctx.Done():
-		s.dropAck(id)
+		if s.takeAck(id) != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			s.nsp.srv.cfg.Observer.AckTimedOut()
+		}
 		return nil, ctx.Err()
 	}
 }
@@ -253,6 +255,7 @@ func (s *Socket) registerAck(id uint64, cb func(error, Args), timeout time.Durat
 	if timeout > 0 {
 		pa.timer = time.AfterFunc(timeout, func() {
 			if s.takeAck(id) != nil {
+				s.nsp.srv.cfg.Observer.AckTimedOut()
 				cb(ErrAckTimeout, nil)
 			}
 		})
@@ -287,7 +290,11 @@ func (s *Socket) writePacket(p *parser.Packet, volatile bool) error {
 	if err != nil {
 		return err
 	}
-	return s.client.write(frames, volatile)
+	sent, err := s.client.send(frames, volatile)
+	if sent && (p.Type == parser.Event || p.Type == parser.BinaryEvent) {
+		s.nsp.srv.cfg.Observer.EventWritten()
+	}
+	return err
 }
 
 // Disconnect disconnects the socket from its namespace (the client gets a
@@ -415,8 +422,11 @@ var _ adapter.Socket = (*socketView)(nil)
 func (v *socketView) ID() string { return v.s.id }
 
 func (v *socketView) WriteFrames(frames []parser.Frame, flags adapter.BroadcastFlags) {
-	if v.s.Connected() {
-		_ = v.s.client.write(frames, flags.Volatile)
+	if !v.s.Connected() {
+		return
+	}
+	if sent, _ := v.s.client.send(frames, flags.Volatile); sent {
+		v.s.nsp.srv.cfg.Observer.EventWritten()
 	}
 }
 
