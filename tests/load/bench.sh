@@ -14,6 +14,10 @@
 #            p99 > 1 s or any loss
 #   cluster-mixed  the cluster load on one Node + two Go replicas (migration case)
 # Results: OUTDIR/<scenario>-<kind>.json (+ .txt) and OUTDIR/summary.md.
+# Both servers run the same contract without connection state recovery (the
+# Node app has none; Node's classic redis-adapter cannot recover), so the Go hub
+# gets HUB_RECOVERY_WINDOW=0; set BENCH_GO_RECOVERY=2m to measure it with
+# recovery on (it then appends an offset to every event).
 # Needs: go, node (+ npm ci --prefix tests/node), /usr/bin/redis-server, jq, curl.
 set -euo pipefail
 
@@ -97,7 +101,8 @@ start_server() {
         node "$root/tests/nodehub/server.js" >>"$out/server-node.log" 2>&1 &
       pid=$! ;;
     go)
-      env HUB_ADDR="127.0.0.1:$port" HUB_API_KEY=bench HUB_ENV=development HUB_LOG_LEVEL=warn "${env[@]}" \
+      env HUB_ADDR="127.0.0.1:$port" HUB_API_KEY=bench HUB_ENV=development HUB_LOG_LEVEL=warn \
+        HUB_RECOVERY_WINDOW="${BENCH_GO_RECOVERY:-0}" HUB_DRAIN_WINDOW=2s "${env[@]}" \
         "$bin/hub" >>"$out/server-go.log" 2>&1 &
       pid=$! ;;
   esac

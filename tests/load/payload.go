@@ -62,7 +62,9 @@ func parseDelivery(data []byte) (stamp, error) {
 	if err != nil {
 		return s, err
 	}
-	if name != deliveredEvent || len(args) != 1 {
+	// With connection state recovery on, the server appends the offset as a
+	// last string argument.
+	if name != deliveredEvent || len(args) == 0 || len(args) > 2 || (len(args) == 2 && !isJSONString(args[1])) {
 		return s, errNotDelivery
 	}
 	if err := json.Unmarshal(args[0], &s); err != nil {
@@ -93,8 +95,9 @@ func ackOK(data []byte) (bool, string) {
 	return false, v[0].Error
 }
 
-// fastStamp parses `["msg",{"ph":N,"s":N,"r":N,"t":N` followed by `}]` or
-// `,"pad":"x…"}]`, and nothing else.
+// fastStamp parses `["msg",{"ph":N,"s":N,"r":N,"t":N` then an optional
+// `,"pad":"x…"`, `}`, an optional recovery offset `,"…"` and `]`, and nothing
+// else.
 func fastStamp(b []byte) (stamp, bool) {
 	var s stamp
 	fields := [...]struct {
@@ -121,12 +124,33 @@ func fastStamp(b []byte) (stamp, bool) {
 		}
 		*f.dst, b = n, rest[i:]
 	}
-	if string(b) != "}]" {
-		pad, ok := bytes.CutPrefix(b, []byte(`,"pad":"`))
-		if !ok || len(pad) < 3 || string(pad[len(pad)-3:]) != `"}]` || bytes.ContainsAny(pad[:len(pad)-3], `"\\`) {
+	if pad, ok := bytes.CutPrefix(b, []byte(`,"pad":"`)); ok {
+		i := bytes.IndexByte(pad, '"')
+		if i < 0 || bytes.IndexByte(pad[:i], '\\') >= 0 {
 			return s, false
 		}
+		b = pad[i+1:]
+	}
+	b, ok := bytes.CutPrefix(b, []byte("}"))
+	if !ok {
+		return s, false
+	}
+	// An optional recovery offset: ,"<offset without quotes or escapes>".
+	if off, ok := bytes.CutPrefix(b, []byte(`,"`)); ok {
+		i := bytes.IndexByte(off, '"')
+		if i < 0 || bytes.IndexByte(off[:i], '\\') >= 0 {
+			return s, false
+		}
+		b = off[i+1:]
+	}
+	if string(b) != "]" {
+		return s, false
 	}
 	s.Phase, s.Replica = int(phase), int(replica)
 	return s, s.SentNs > 0
+}
+
+func isJSONString(raw json.RawMessage) bool {
+	var v string
+	return json.Unmarshal(raw, &v) == nil
 }

@@ -42,10 +42,14 @@ func TestPublishPayloadRoundTrip(t *testing.T) {
 
 func TestParseDeliveryRejects(t *testing.T) {
 	t.Parallel()
-	for _, in := range []string{`["other",{"t":1}]`, `["msg"]`, `["msg",{"t":0}]`, `["msg",{"t":"x"}]`, `[1]`, `nope`} {
+	for _, in := range []string{`["other",{"t":1}]`, `["msg"]`, `["msg",{"t":0}]`, `["msg",{"t":"x"}]`, `[1]`, `nope`,
+		`["msg",{"t":1},2]`, `["msg",{"t":1},"a","b"]`} {
 		if _, err := parseDelivery([]byte(in)); err == nil {
 			t.Errorf("parseDelivery(%s) accepted", in)
 		}
+	}
+	if s, err := parseDelivery([]byte(`["msg",{"t":9,"ph":2},"offset-1"]`)); err != nil || s.SentNs != 9 || s.Phase != 2 {
+		t.Errorf("offset-suffixed delivery (JSON path): %+v, %v", s, err)
 	}
 	if _, err := parseDelivery([]byte(`["other",{"t":1}]`)); !errors.Is(err, errNotDelivery) {
 		t.Errorf("foreign event: %v", err)
@@ -86,6 +90,11 @@ func TestFastStampAgreesWithJSON(t *testing.T) {
 		{`["msg",{"ph":1,"s":2,"r":0,"t":5,"pad":"a\"b"}]`, false},
 		{`["msg",{"ph":1,"s":99999999999999999999,"r":0,"t":5}]`, false},
 		{`["msg",{"ph":1,"s":2,"r":0,"t":0}]`, false},
+		{`["msg",{"ph":1,"s":2,"r":0,"t":5},"dCSKu48F.b"]`, true}, // recovery offset
+		{`["msg",{"ph":1,"s":2,"r":0,"t":5,"pad":"xx"},"1700000000000-0"]`, true},
+		{`["msg",{"ph":1,"s":2,"r":0,"t":5},"a","b"]`, false},
+		{`["msg",{"ph":1,"s":2,"r":0,"t":5},7]`, false},
+		{`["msg",{"ph":1,"s":2,"r":0,"t":5},"a\"b"]`, false},
 	}
 	for _, tc := range tests {
 		got, ok := fastStamp([]byte(tc.in))
