@@ -58,6 +58,42 @@ func BenchmarkBroadcast(b *testing.B) {
 	}
 }
 
+// BenchmarkBroadcastObserver measures what Config.Observer costs a fan-out
+// to 1000 sockets: one EventWritten call per delivery, no allocation.
+func BenchmarkBroadcastObserver(b *testing.B) {
+	for _, observed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("observer=%v", observed), func(b *testing.B) {
+			cfg := Config{}
+			obs := &countingObserver{}
+			if observed {
+				cfg.Observer = obs
+			}
+			srv, err := newServer(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer srv.Close()
+			srv.OnConnection(func(s *Socket) { s.Join("room") })
+			for i := range 1000 {
+				c := srv.newClient(&discardConn{id: fmt.Sprint(i)}, Handshake{})
+				c.onFrame(parser.Frame{Data: []byte("0")})
+			}
+			payload := json.RawMessage(`{"room":"room","text":"hello world","n":42}`)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				if err := srv.To("room").Emit("message", payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			if want := int64(b.N) * 1000; observed && obs.events.Load() != want {
+				b.Fatalf("EventWritten called %d times, want %d", obs.events.Load(), want)
+			}
+		})
+	}
+}
+
 // BenchmarkEventRoundTrip measures one client event decoded, dispatched to
 // its handler and echoed back (encode + queue).
 func BenchmarkEventRoundTrip(b *testing.B) {
