@@ -3,6 +3,8 @@ package imagebuild
 import (
 	"context"
 	"errors"
+	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -129,12 +131,15 @@ func TestDigestReproducibleRealHub(t *testing.T) {
 		}
 		t.Fatalf("service/cmd/hub does not load: %s", out)
 	}
-	a := build(t, copyModule(t, root), "./service/cmd/hub")
-	b := build(t, copyModule(t, root), "./service/cmd/hub")
+	// Snapshot once (other work may be editing the checkout), then build two
+	// copies of the snapshot in different directories.
+	snap := copyModule(t, root)
+	a := build(t, copyModule(t, snap), "./service/cmd/hub")
+	b := build(t, copyModule(t, snap), "./service/cmd/hub")
 	if a.Digest != b.Digest {
 		t.Fatalf("same hub source, different digests: %s vs %s", a.Digest, b.Digest)
 	}
-	edited := copyModule(t, root)
+	edited := copyModule(t, snap)
 	mainGo := filepath.Join(edited, "service", "cmd", "hub", "main.go")
 	src, err := os.ReadFile(mainGo)
 	if err != nil {
@@ -167,7 +172,7 @@ func copyModule(t *testing.T, root string) string {
 
 func TestPushToRegistry(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(registry.New())
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	repo := strings.TrimPrefix(srv.URL, "http://") + "/hubkit"
 	res := build(t, throwaway(t, throwawayMain), "./cmd/hub")

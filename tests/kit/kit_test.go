@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -46,7 +48,7 @@ func TestPreviewUpRender(t *testing.T) {
 	if err := os.MkdirAll(backend, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	reg := httptest.NewServer(registry.New())
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(reg.Close)
 	repo := strings.TrimPrefix(reg.URL, "http://") + "/hubkit"
 
