@@ -87,6 +87,10 @@ func (a *classicAdapter) onBroadcast(payload []byte) {
 	if b.UID == a.uid || b.Packet.NSP != a.name {
 		return
 	}
+	if !validEvent(b.Packet) {
+		a.malformed("broadcast", errInvalidEvent)
+		return
+	}
 	if err := a.Memory.Broadcast(bg, packetFromWire(b.Packet), adapterOpts(b.Opts)); err != nil {
 		a.c.log.Debug("redisadapter: local broadcast failed", "err", err)
 	}
@@ -139,6 +143,10 @@ func (a *classicAdapter) onRequest(payload []byte) {
 	case wire.ReqBroadcast:
 		if a.acks.get(r.RequestID) != nil {
 			return // our own
+		}
+		if !validEvent(r.Packet) {
+			a.malformed("broadcast request", errInvalidEvent)
+			return
 		}
 		rid := r.RequestID
 		_ = a.Memory.BroadcastWithAck(bg, packetFromWire(r.Packet), adapterOpts(*r.Opts),

@@ -52,6 +52,8 @@ var (
 	ErrClosed    = errors.New("redisadapter: closed")
 	ErrTimeout   = errors.New("redisadapter: timeout reached while waiting for responses")
 	ErrQueueFull = errors.New("redisadapter: publish queue full")
+
+	errInvalidEvent = errors.New("redisadapter: packet is not a valid EVENT")
 )
 
 // Config configures a Cluster. Every zero value means the documented default.

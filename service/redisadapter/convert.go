@@ -145,6 +145,24 @@ func firstArg(args []any) wire.Value {
 	return v
 }
 
+// validEvent reports whether a remote packet is an EVENT a client accepts:
+// a non-empty array whose first element is a non-reserved name (or a
+// number). Anything else would make every receiving client drop its
+// connection with a parse error, so it is not delivered.
+func validEvent(p wire.Packet) bool {
+	if p.Type != wire.PacketTypeEvent || p.Data.Kind() != wire.Array || p.Data.Len() == 0 {
+		return false
+	}
+	switch first := p.Data.Elems()[0]; first.Kind() {
+	case wire.String:
+		name, _ := first.Str()
+		return !parser.IsReservedEvent(name)
+	case wire.Int, wire.Uint, wire.Float:
+		return true
+	}
+	return false
+}
+
 func packetFromWire(p wire.Packet) *parser.Packet {
 	return &parser.Packet{Type: parser.Event, Nsp: p.NSP, Args: valueToArgs(p.Data)}
 }

@@ -110,6 +110,10 @@ func (a *shardedAdapter) onMessage(channel string, payload []byte) {
 	}
 	switch m.Type {
 	case wire.MsgBroadcast:
+		if !validEvent(m.Packet) {
+			a.c.m.malformed.Inc()
+			return
+		}
 		opts := adapterOpts(m.Opts)
 		if m.RequestID == "" {
 			_ = a.Memory.Broadcast(bg, packetFromWire(m.Packet), opts)

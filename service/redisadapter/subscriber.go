@@ -38,9 +38,9 @@ type subscriber struct {
 	// (e.g. MOVED on a cluster whose slots moved); the connection is then
 	// replaced. Nil means nothing to do besides replacing it.
 	onRedisErr func(ctx context.Context, err error)
-	minB   time.Duration
-	maxB   time.Duration
-	log    *slog.Logger
+	minB       time.Duration
+	maxB       time.Duration
+	log        *slog.Logger
 
 	mu   sync.Mutex
 	ps   *redis.PubSub
