@@ -23,7 +23,7 @@ const DrainMargin = 10 * time.Second
 // defaults apply.
 type HubSettings struct {
 	Env            string        // HUB_ENV: development | production
-	RedisMode      string        // HUB_REDIS_MODE: classic | sharded | streams
+	RedisMode      string        // HUB_REDIS_MODE: streams | classic | sharded
 	RecoveryWindow time.Duration // HUB_RECOVERY_WINDOW (0 = off, always set)
 	DrainWindow    time.Duration // HUB_DRAIN_WINDOW; also sizes the pod's grace period. Default 20s.
 	PingInterval   time.Duration // HUB_PING_INTERVAL
@@ -230,6 +230,13 @@ func hubPlainEnv(s HubSettings) corev1.EnvVarArray {
 	add("HUB_WRITE_QUEUE", itoa(s.WriteQueue))
 	add("HUB_LOG_LEVEL", s.LogLevel)
 	add("HUB_ALLOWED_ORIGINS", strings.Join(s.AllowedOrigins, ","))
+	// The pod name tags logs and the X-Hub-Replica response header.
+	env = append(env, &corev1.EnvVarArgs{
+		Name: pulumi.String("HUB_REPLICA_ID"),
+		ValueFrom: &corev1.EnvVarSourceArgs{FieldRef: &corev1.ObjectFieldSelectorArgs{
+			FieldPath: pulumi.String("metadata.name"),
+		}},
+	})
 	return env
 }
 

@@ -41,7 +41,7 @@ type Config struct {
 
 	RedisURL          string // redisUrl (secret): external Redis (rediss:// in production) instead of the StatefulSet
 	RedisPassword     string // redisPassword (secret): in-cluster Redis password; required in production
-	RedisMode         string // redisMode: classic (default) | sharded | streams → HUB_REDIS_MODE
+	RedisMode         string // redisMode: streams (default, the hub's: recovery across replicas) | classic | sharded → HUB_REDIS_MODE
 	RedisImage        string // redisImage: default the official image pinned by digest
 	RedisStorageSize  string // redisStorageSize: default 1Gi
 	RedisStorageClass string // redisStorageClass: default the cluster's
@@ -72,6 +72,12 @@ type Source interface {
 	// IsSecret reports whether key was stored encrypted.
 	IsSecret(key string) bool
 }
+
+// minProductionSecret is the hub's minimum HS256 key length in production
+// (256 bits, RFC 7518).
+const minProductionSecret = 32
+
+var redisSchemes = map[string]bool{"redis": true, "rediss": true, "redis-sentinel": true, "rediss-sentinel": true}
 
 // SecretKeys must be set with `pulumi config set --secret`.
 var SecretKeys = []string{"redisUrl", "redisPassword", "apiKey", "jwtSecret", "jwtPublicKey"}
@@ -189,19 +195,21 @@ func Parse(src Source) (Config, error) {
 
 	c.RedisURL = p.secret("redisUrl")
 	c.RedisPassword = p.secret("redisPassword")
-	c.RedisMode = p.oneOf("redisMode", "classic", "classic", "sharded", "streams")
+	c.RedisMode = p.oneOf("redisMode", "streams", "streams", "classic", "sharded")
 	c.RedisImage = p.str("redisImage", components.DefaultRedisImage)
 	c.RedisStorageSize = p.str("redisStorageSize", "1Gi")
 	c.RedisStorageClass = p.str("redisStorageClass", "")
 	if c.RedisURL != "" {
+		// Passed to the hub verbatim: one server, a Redis Cluster host list
+		// (host1:port,host2:port or ?addr=…&cluster=true) or Sentinel.
 		u, err := url.Parse(c.RedisURL)
 		switch {
 		case err != nil || u.Host == "":
-			p.fail("redisUrl", "not a redis:// or rediss:// URL")
-		case u.Scheme != "redis" && u.Scheme != "rediss":
-			p.fail("redisUrl", "scheme %q: want redis:// or rediss://", u.Scheme)
-		case prod && u.Scheme != "rediss":
-			p.fail("redisUrl", "production needs TLS to an external Redis (rediss://)")
+			p.fail("redisUrl", "not a redis://, rediss:// or redis-sentinel:// URL")
+		case !redisSchemes[u.Scheme]:
+			p.fail("redisUrl", "scheme %q: want redis://, rediss://, redis-sentinel:// or rediss-sentinel://", u.Scheme)
+		case prod && !strings.HasPrefix(u.Scheme, "rediss"):
+			p.fail("redisUrl", "production needs TLS to an external Redis (rediss:// or rediss-sentinel://)")
 		}
 		if c.RedisPassword != "" {
 			p.fail("redisPassword", "set only with the in-cluster Redis; put the password in redisUrl instead")
@@ -253,6 +261,9 @@ func Parse(src Source) (Config, error) {
 	}
 	if prod && c.JWTSecret == "" && c.JWTPublicKey == "" {
 		p.fail("jwtSecret", "missing secret: set jwtSecret (HS256) or jwtPublicKey (PEM) with --secret; production refuses open auth")
+	}
+	if prod && c.JWTSecret != "" && len(c.JWTSecret) < minProductionSecret {
+		p.fail("jwtSecret", "%d bytes; production needs at least %d (the hub refuses shorter HS256 keys)", len(c.JWTSecret), minProductionSecret)
 	}
 	if c.JWTSecret != "" && c.JWTPublicKey != "" {
 		p.fail("jwtPublicKey", "set either jwtSecret or jwtPublicKey, not both")

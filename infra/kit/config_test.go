@@ -33,7 +33,7 @@ func prodValues() map[string]string {
 	return map[string]string{
 		"environment": "production", "host": "rt.example.com", "imageRepository": "ghcr.io/acme/hubkit",
 		"tlsIssuer": "letsencrypt-prod", "redisPassword": "s3cret-redis", "apiKey": "s3cret-api",
-		"jwtSecret": "s3cret-jwt",
+		"jwtSecret": "s3cret-jwt-0123456789abcdef0123456789",
 	}
 }
 
@@ -56,7 +56,7 @@ func TestParseDefaults(t *testing.T) {
 		{"controller", c.Controller, "nginx"},
 		{"tlsMode", c.TLS.Mode, "self-signed"},
 		{"imageRepository", c.ImageRepository, "localhost:5000/hubkit"},
-		{"redisMode", c.RedisMode, "classic"},
+		{"redisMode", c.RedisMode, "streams"},
 		{"recoveryWindow", c.RecoveryWindow, 2 * time.Minute},
 		{"drainWindow", c.DrainWindow, 20 * time.Second},
 		{"pingInterval", c.PingInterval, 25 * time.Second},
@@ -126,6 +126,7 @@ func TestParseErrors(t *testing.T) {
 		}, "redisUrl", "scheme"},
 		{"external redis plus password", func(m map[string]string) { m["redisUrl"] = "rediss://:pw@cache.example.com:6380" }, "redisPassword", "in-cluster"},
 		{"unknown redis mode", func(m map[string]string) { m["redisMode"] = "cluster" }, "redisMode", "unknown value"},
+		{"short jwt secret in prod", func(m map[string]string) { m["jwtSecret"] = "too-short" }, "jwtSecret", "at least 32"},
 		{"bad duration", func(m map[string]string) { m["drainWindow"] = "soon" }, "drainWindow", "not a duration"},
 		{"negative duration", func(m map[string]string) { m["preStopDelay"] = "-5s" }, "preStopDelay", "negative"},
 		{"zero drain window", func(m map[string]string) { m["drainWindow"] = "0" }, "drainWindow", "positive"},
@@ -223,5 +224,29 @@ func TestProdStackNamesEachMissingValue(t *testing.T) {
 		if !strings.Contains(err.Error(), "hubkit:"+key+":") {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}
+	}
+}
+
+func TestParseRedisURLForms(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"rediss://default:pw@cache.example.com:6380",
+		"rediss://:pw@node1.example.com:6379,node2.example.com:6379,node3.example.com:6379",
+		"rediss://:pw@node1.example.com:6379?addr=node2.example.com:6379&cluster=true",
+		"rediss-sentinel://:pw@s1.example.com:26379,s2.example.com:26379/mymaster",
+	} {
+		t.Run(u, func(t *testing.T) {
+			t.Parallel()
+			m := prodValues()
+			delete(m, "redisPassword")
+			m["redisUrl"] = u
+			c, err := Parse(src(m, prodSecrets...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.RedisURL != u || c.InClusterRedis() {
+				t.Fatalf("URL not passed through verbatim: %q", c.RedisURL)
+			}
+		})
 	}
 }

@@ -181,13 +181,13 @@ func TestSecretsStaySecret(t *testing.T) {
 		secrets []string
 		values  []string
 	}{
-		{"in-cluster redis", prodValues(), prodSecrets, []string{"s3cret-redis", "s3cret-api", "s3cret-jwt"}},
+		{"in-cluster redis", prodValues(), prodSecrets, []string{"s3cret-redis", "s3cret-api", "s3cret-jwt-0123456789abcdef0123456789"}},
 		{"external redis", func() map[string]string {
 			m := prodValues()
 			delete(m, "redisPassword")
 			m["redisUrl"] = "rediss://default:ext3rnal-pw@cache.example.com:6380"
 			return m
-		}(), prodSecrets, []string{"ext3rnal-pw", "s3cret-api", "s3cret-jwt"}},
+		}(), prodSecrets, []string{"ext3rnal-pw", "s3cret-api", "s3cret-jwt-0123456789abcdef0123456789"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,7 +255,7 @@ func TestHubEnvFromConfig(t *testing.T) {
 		"HUB_RECOVERY_WINDOW": "0", "HUB_DRAIN_WINDOW": "30s", "HUB_PING_INTERVAL": "25s",
 		"HUB_PING_TIMEOUT": "20s", "HUB_MAX_PAYLOAD": "1000000", "HUB_WRITE_QUEUE": "1024",
 		"HUB_LOG_LEVEL": "info", "HUB_ALLOWED_ORIGINS": "https://rt.example.com",
-		"REDIS_URL": "secret:hubkit-hub/redis-url", "HUB_API_KEY": "secret:hubkit-hub/api-key",
+		"REDIS_URL": "secret:hubkit-hub/redis-url", "HUB_REPLICA_ID": "field:metadata.name", "HUB_API_KEY": "secret:hubkit-hub/api-key",
 		"HUB_JWT_SECRET": "secret:hubkit-hub/jwt-secret",
 	}
 	for k, v := range want {
@@ -314,6 +314,8 @@ func envOf(r pulumimock.Resource) map[string]string {
 		}
 		if v, ok := leaves[p+".value"]; ok {
 			out[name.Value] = v.Value
+		} else if f, ok := leaves[p+".valueFrom.fieldRef.fieldPath"]; ok {
+			out[name.Value] = "field:" + f.Value
 		} else {
 			out[name.Value] = "secret:" + leaves[p+".valueFrom.secretKeyRef.name"].Value + "/" + leaves[p+".valueFrom.secretKeyRef.key"].Value
 		}
