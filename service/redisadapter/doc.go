@@ -3,7 +3,7 @@
 // replicas can share one cluster, and @socket.io/redis-emitter can publish
 // into it.
 //
-// Two modes are supported (Config.Mode, HUB_REDIS_MODE):
+// Three modes are supported (Config.Mode, HUB_REDIS_MODE):
 //
 //   - ModeClassic: createAdapter's protocol — PUBLISH/PSUBSCRIBE, msgpack
 //     [uid, packet, opts] broadcasts and the request/response protocol on
@@ -11,6 +11,11 @@
 //   - ModeSharded: createShardedAdapter's protocol in its default "dynamic"
 //     subscription mode — SPUBLISH/SSUBSCRIBE (Redis 7+, Redis Cluster),
 //     JSON {type,data,uid,nsp} messages, one channel per public room.
+//   - ModeStreams: @socket.io/redis-streams-adapter 0.3.1's protocol — a
+//     Redis stream (XADD/XREAD, entry ids as offsets) plus pub/sub for
+//     ephemeral messages, with connection state recovery across replicas
+//     (sessions in sio:session:<pid>, Config.RecoveryWindow). See streams.go
+//     for the protocol and where it differs from Node.
 //
 // A Cluster owns the Redis connections: one supervised subscription loop
 // (reconnect with backoff, automatic resubscribe, state in logs and
