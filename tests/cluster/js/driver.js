@@ -105,8 +105,8 @@ class Client {
     return this.events.find((e) => e.event === event);
   }
   async join(room) {
-    const ok = await this.socket.timeout(5000).emitWithAck("join", room);
-    if (ok !== true) throw new Error("join failed");
+    const res = await this.socket.timeout(5000).emitWithAck("join", room);
+    if (!res || res.ok !== true) throw new Error("join failed");
   }
   cmd(c) {
     return this.socket.timeout(8000).emitWithAck("cmd", c);

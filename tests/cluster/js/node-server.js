@@ -32,7 +32,11 @@ async function main() {
     socket.data = { node: name };
     socket.on("join", (room, ack) => {
       socket.join(room);
-      if (ack) ack(true);
+      if (ack) ack({ ok: true });
+    });
+    socket.on("publish", (room, event, payload, ack) => {
+      socket.to(room).emit(event, payload);
+      if (ack) ack({ ok: true });
     });
     socket.on("cmd", async (c, ack) => {
       try {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -60,6 +61,8 @@ func run() error {
 	redisURL := flag.String("redis", os.Getenv("REDIS_URL"), "Redis URL")
 	modeFlag := flag.String("mode", "classic", "classic or sharded")
 	name := flag.String("name", "go", "node name")
+	withPprof := flag.Bool("pprof", false, "serve /debug/pprof/ (profiling under tests/load)")
+	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	flag.Parse()
 	mode, err := redisadapter.ParseMode(*modeFlag)
 	if err != nil {
@@ -86,6 +89,11 @@ func run() error {
 
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", io)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	if *withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	mux.HandleFunc("/emit", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		err := io.To(q.Get("room")).Emit(q.Get("event"), q.Get("data"))
@@ -95,7 +103,7 @@ func run() error {
 		}
 		_, _ = w.Write([]byte("ok"))
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
@@ -126,11 +134,29 @@ func setup(io *socketio.Server, name string) {
 	})
 	nsp.OnConnection(func(s *socketio.Socket) {
 		s.SetData(map[string]string{"node": name})
+		// join and publish follow the hub's client contract, so tests/load
+		// can drive this server too
 		s.On("join", func(args socketio.Args, ack socketio.AckFunc) {
 			room, _ := args.String(0)
 			s.Join(room)
 			if ack != nil {
-				_ = ack(true)
+				_ = ack(map[string]bool{"ok": true})
+			}
+		})
+		s.On("publish", func(args socketio.Args, ack socketio.AckFunc) {
+			room, _ := args.String(0)
+			event, _ := args.String(1)
+			var payload any
+			if len(args) > 2 {
+				payload = args[2]
+			}
+			err := s.To(room).Emit(event, payload)
+			if ack != nil {
+				if err != nil {
+					_ = ack(map[string]string{"error": err.Error()})
+				} else {
+					_ = ack(map[string]bool{"ok": true})
+				}
 			}
 		})
 		s.On("cmd", func(args socketio.Args, ack socketio.AckFunc) {
