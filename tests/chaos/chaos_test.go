@@ -89,6 +89,8 @@ func run(t *testing.T, recovery bool, disrupt disruption) outcome {
 		o.clients++
 		if r.Connects > 1 {
 			o.reconnected++
+		} else {
+			t.Logf("client %d never reconnected: %+v", r.ID, r)
 		}
 		if !r.Connected {
 			t.Errorf("client %d is not connected at the end (connects=%d)", r.ID, r.Connects)

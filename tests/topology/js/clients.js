@@ -35,7 +35,7 @@ function report() {
       }
     }
     return {
-      id: c.id, room: c.room, sids: [...c.sids], connects: c.connects,
+      id: c.id, room: c.room, sids: [...c.sids], engines: [...c.engines], managerReconnects: c.managerReconnects, connects: c.connects,
       recovered: c.recovered, notRecovered: c.notRecovered,
       received: c.got.length, unique: uniq.size, dupes: c.got.length - uniq.size,
       missing: cfg.total - [...uniq].filter((n) => n >= 0 && n < cfg.total).length,
@@ -54,7 +54,7 @@ for (let i = 0; i < cfg.clients; i++) {
   const id = cfg.first + i;
   const c = {
     id, room: "r" + (id % cfg.rooms), got: [], sids: new Set(), connects: 0,
-    recovered: 0, notRecovered: 0, reconnectMs: [], lostAt: 0, joined: false,
+    recovered: 0, notRecovered: 0, reconnectMs: [], lostAt: 0, joined: false, engines: new Set(), managerReconnects: 0,
   };
   c.socket = io(cfg.url, {
     transports: cfg.transports || ["websocket"],
@@ -66,6 +66,7 @@ for (let i = 0; i < cfg.clients; i++) {
   c.socket.on("connect", () => {
     c.connects++;
     c.sids.add(c.socket.id);
+    c.engines.add(c.socket.io.engine.id);
     if (c.lostAt) {
       c.reconnectMs.push(Date.now() - c.lostAt);
       c.lostAt = 0;
@@ -85,6 +86,7 @@ for (let i = 0; i < cfg.clients; i++) {
       });
     }
   });
+  c.socket.io.on("reconnect", () => c.managerReconnects++);
   c.socket.on("disconnect", () => {
     if (!c.lostAt) c.lostAt = Date.now();
   });

@@ -31,6 +31,8 @@ type ClientResult struct {
 	ID           int      `json:"id"`
 	Room         string   `json:"room"`
 	SIDs         []string `json:"sids"`
+	Engines      []string `json:"engines"`
+	MgrReconn    int      `json:"managerReconnects"`
 	Connects     int      `json:"connects"`
 	Recovered    int      `json:"recovered"`
 	NotRecovered int      `json:"notRecovered"`
