@@ -46,6 +46,7 @@ var hubPID = regexp.MustCompile(`cluster: (hub\d) on 127\.0\.0\.1:\d+ \(pid (\d+
 // replica killed with SIGKILL leaves the others serving, and SIGTERM stops
 // every process it started.
 func TestClusterScript(t *testing.T) {
+	t.Parallel()
 	topo.Need(t, "haproxy")
 	topo.Need(t, "redis-server")
 	topo.Need(t, "openssl")

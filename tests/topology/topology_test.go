@@ -55,6 +55,7 @@ func runScript(t *testing.T, script string, args ...string) {
 // websocket through the proxy, and clients on different replicas exchange
 // room messages.
 func TestThroughHAProxy(t *testing.T) {
+	t.Parallel()
 	topo.Need(t, "node")
 	top := topo.Start(t, topo.Options{})
 	for _, sc := range []string{"polling", "upgrade", "rooms"} {
@@ -67,6 +68,7 @@ func TestThroughHAProxy(t *testing.T) {
 // stock client recovers (socket.recovered === true, same id, exactly the
 // missed room events) from the Node replica onto the Go one and back.
 func TestMixedGoNodeRecovery(t *testing.T) {
+	t.Parallel()
 	node := topo.Need(t, "node")
 	top := topo.Start(t, topo.Options{Replicas: 1, NoProxy: true})
 	urlCh := make(chan string, 1)

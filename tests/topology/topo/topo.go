@@ -69,7 +69,7 @@ var (
 )
 
 // HubBinary builds service/cmd/hub once per test process (with -race when
-// HUBKIT_RACE_HUB is set).
+// HUBKIT_RACE_HUB is set; the replicas then exit on the first data race).
 func HubBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -166,6 +166,9 @@ func Start(t testing.TB, o Options) *Topology {
 		env["HUB_ADDR"] = "127.0.0.1:" + strconv.Itoa(h.Port)
 		env["REDIS_URL"] = top.Redis.URL()
 		env["HUB_REPLICA_ID"] = h.ID
+		if os.Getenv("HUBKIT_RACE_HUB") != "" {
+			env["GORACE"] = "halt_on_error=1 exitcode=66"
+		}
 		for k, v := range env {
 			h.env = append(h.env, k+"="+v)
 		}
