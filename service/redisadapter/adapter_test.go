@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -25,7 +26,14 @@ import (
 var shared *redistest.Server
 
 func TestMain(m *testing.M) {
-	srv, err := redistest.StartMain()
+	flag.Parse()
+	var srv *redistest.Server
+	var err error
+	if testing.Short() {
+		err = redistest.ErrNoBinary // -short: unit tests only
+	} else {
+		srv, err = redistest.StartMain()
+	}
 	switch {
 	case errors.Is(err, redistest.ErrNoBinary):
 		// Redis tests skip themselves (needRedis)
@@ -51,7 +59,7 @@ func TestMain(m *testing.M) {
 func needRedis(t *testing.T) *redistest.Server {
 	t.Helper()
 	if shared == nil {
-		t.Skip("redis-server not installed")
+		t.Skip("redis-server not installed, or -short")
 	}
 	return shared
 }

@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 // installed; skips (fails in CI) when they are not.
 func needNode(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: multi-process tests")
+	}
 	bin, err := exec.LookPath("node")
 	if err == nil {
 		_, err = os.Stat(filepath.Join("..", "node", "node_modules", "socket.io-client"))

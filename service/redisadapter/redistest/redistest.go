@@ -35,9 +35,12 @@ type Server struct {
 }
 
 // Binary returns the redis-server path, skipping (or failing in CI) the test
-// when there is none.
+// when there is none. It also skips under -short (unit tests only).
 func Binary(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: needs a redis-server")
+	}
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if _, statErr := os.Stat("/usr/bin/redis-server"); statErr == nil {
