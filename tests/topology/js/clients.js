@@ -9,8 +9,9 @@
 // is not a recovery (socket.recovered false) it joins its room again, as an
 // application would. Output lines:
 //   READY <n>                       every client connected and joined
-//   RESULT <json>                   when every client got `total` events,
-//                                   on SIGUSR2, or at deadlineMs
+//   COMPLETE / INCOMPLETE           every client is connected and got
+//                                   `total` events / no longer so
+//   RESULT <json>                   on SIGUSR2, or at deadlineMs
 // NODE_PATH must point at tests/node/node_modules.
 "use strict";
 const { io } = require("socket.io-client");
@@ -46,8 +47,13 @@ function report() {
   for (const c of clients) c.socket.disconnect();
 }
 
+let complete = false;
 function checkDone() {
-  if (clients.every((c) => c.got.length >= cfg.total)) report();
+  const now = clients.length === cfg.clients && clients.every((c) => c.socket.connected && c.got.length >= cfg.total);
+  if (now !== complete) {
+    complete = now;
+    console.log(now ? "COMPLETE" : "INCOMPLETE");
+  }
 }
 
 for (let i = 0; i < cfg.clients; i++) {
@@ -67,6 +73,7 @@ for (let i = 0; i < cfg.clients; i++) {
     c.connects++;
     c.sids.add(c.socket.id);
     c.engines.add(c.socket.io.engine.id);
+    checkDone();
     if (c.lostAt) {
       c.reconnectMs.push(Date.now() - c.lostAt);
       c.lostAt = 0;
@@ -88,6 +95,7 @@ for (let i = 0; i < cfg.clients; i++) {
   });
   c.socket.io.on("reconnect", () => c.managerReconnects++);
   c.socket.on("disconnect", () => {
+    checkDone();
     if (!c.lostAt) c.lostAt = Date.now();
   });
   c.socket.on("seq", (data) => {

@@ -52,6 +52,9 @@ type Fleet struct {
 	procs   []*Proc
 	ready   chan struct{}
 	results chan []ClientResult
+
+	mu       sync.Mutex
+	complete []bool // per process: every client connected with every number
 }
 
 // StartFleet starts the client processes and waits until every client
@@ -69,12 +72,18 @@ func StartFleet(t testing.TB, cfg FleetConfig) *Fleet {
 	script := filepath.Join(Root(), "tests", "topology", "js", "clients.js")
 	for first := 0; first < cfg.Clients; first += cfg.PerProcess {
 		n := min(cfg.PerProcess, cfg.Clients-first)
+		idx := len(f.complete)
+		f.complete = append(f.complete, false)
 		arg, _ := json.Marshal(map[string]any{"url": cfg.URL, "clients": n, "rooms": cfg.Rooms, "first": first,
 			"total": cfg.Total, "transports": cfg.Transports, "deadlineMs": cfg.Deadline.Milliseconds()})
 		p := StartProcLines(t, fmt.Sprintf("clients@%d", first), NodeEnv(), nil, func(line string) {
 			switch {
 			case strings.HasPrefix(line, "READY "):
 				f.ready <- struct{}{}
+			case line == "COMPLETE" || line == "INCOMPLETE":
+				f.mu.Lock()
+				f.complete[idx] = line == "COMPLETE"
+				f.mu.Unlock()
 			case strings.HasPrefix(line, "RESULT "):
 				var rs []ClientResult
 				if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "RESULT ")), &rs); err != nil {
@@ -96,15 +105,27 @@ func StartFleet(t testing.TB, cfg FleetConfig) *Fleet {
 	return f
 }
 
-// Results waits for every process' report. With now set, it asks for the
-// reports at once (SIGUSR2); otherwise the processes report when each of
-// their clients got every sequence number, or at their deadline.
-func (f *Fleet) Results(now bool, timeout time.Duration) []ClientResult {
-	f.t.Helper()
-	if now {
-		for _, p := range f.procs {
-			p.Signal(syscall.SIGUSR2)
+// WaitComplete polls until every client is connected and got every number,
+// or timeout; it reports whether that happened.
+func (f *Fleet) WaitComplete(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		f.mu.Lock()
+		all := !slices.Contains(f.complete, false)
+		f.mu.Unlock()
+		if all {
+			return true
 		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// Results asks every process for its report (SIGUSR2) and waits for them.
+func (f *Fleet) Results(timeout time.Duration) []ClientResult {
+	f.t.Helper()
+	for _, p := range f.procs {
+		p.Signal(syscall.SIGUSR2)
 	}
 	var all []ClientResult
 	deadline := time.After(timeout)
