@@ -191,6 +191,7 @@ func (p *jsonParser) value(depth int) (Value, error) {
 	case c == '{':
 		p.i++
 		var members []Member
+		var index map[string]int // key → position, once the object is large
 		p.skipWS()
 		if p.i < len(p.b) && p.b[p.i] == '}' {
 			p.i++
@@ -215,7 +216,7 @@ func (p *jsonParser) value(depth int) (Value, error) {
 			if err != nil {
 				return Value{}, err
 			}
-			members = setMember(members, key, val)
+			members, index = setMember(members, index, key, val)
 			p.skipWS()
 			if p.i >= len(p.b) {
 				return Value{}, p.errf("unexpected end in object")
@@ -226,16 +227,13 @@ func (p *jsonParser) value(depth int) (Value, error) {
 			}
 			if p.b[p.i] == '}' {
 				p.i++
-				if members == nil {
-					members = []Member{}
-				}
 				return MapValue(members...), nil
 			}
 			return Value{}, p.errf("expected ',' or '}'")
 		}
 	case c == '[':
 		p.i++
-		elems := []Value{}
+		elems := make([]Value, 0, 4)
 		p.skipWS()
 		if p.i < len(p.b) && p.b[p.i] == ']' {
 			p.i++
@@ -281,15 +279,35 @@ func (p *jsonParser) value(depth int) (Value, error) {
 }
 
 // setMember mirrors JavaScript: a repeated key keeps its first position and
-// takes the last value.
-func setMember(members []Member, key string, val Value) []Member {
+// takes the last value. Small objects are scanned; from 16 keys on an index
+// keeps parsing linear (a hostile object with many keys must not cost
+// quadratic time).
+func setMember(members []Member, index map[string]int, key string, val Value) ([]Member, map[string]int) {
+	if index != nil {
+		if i, ok := index[key]; ok {
+			members[i].Val = val
+			return members, index
+		}
+		index[key] = len(members)
+		return append(members, M(key, val)), index
+	}
 	for i := range members {
 		if members[i].Key == key {
 			members[i].Val = val
-			return members
+			return members, nil
 		}
 	}
-	return append(members, M(key, val))
+	if members == nil {
+		members = make([]Member, 0, 4)
+	}
+	members = append(members, M(key, val))
+	if len(members) >= 16 {
+		index = make(map[string]int, 2*len(members))
+		for i, m := range members {
+			index[m.Key] = i
+		}
+	}
+	return members, index
 }
 
 func (p *jsonParser) number() (Value, error) {

@@ -184,6 +184,7 @@ func decodeMsgpack(d *msgpack.Decoder, r *bytes.Reader, depth int) (Value, error
 			return Value{}, malformed("msgpack: map of %d with %d bytes left", n, r.Len())
 		}
 		members := make([]Member, 0, n)
+		var index map[string]int
 		for range n {
 			k, err := decodeMsgpack(d, r, depth+1)
 			if err != nil {
@@ -202,7 +203,7 @@ func decodeMsgpack(d *msgpack.Decoder, r *bytes.Reader, depth int) (Value, error
 			if err != nil {
 				return Value{}, err
 			}
-			members = append(members, M(key, val))
+			members, index = setMember(members, index, key, val)
 		}
 		return MapValue(members...), nil
 	case msgpcode.IsExt(c):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -85,5 +86,31 @@ func TestPlaceholders(t *testing.T) {
 	}
 	if _, err := Reconstruct([]byte(`[{"_placeholder":true,"num":5}]`), atts); err == nil {
 		t.Error("out-of-range placeholder accepted")
+	}
+}
+
+// TestJSONManyKeys: duplicate-key handling stays linear and correct for
+// large objects (a client controls these payloads).
+func TestJSONManyKeys(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	b.WriteString("{")
+	const n = 50000
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"k` + strconv.Itoa(i) + `":` + strconv.Itoa(i))
+	}
+	b.WriteString(`,"k7":"last"}`)
+	v, err := ParseJSON(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Len() != n {
+		t.Fatalf("%d members, want %d", v.Len(), n)
+	}
+	if s, _ := v.Members()[7].Val.Str(); s != "last" || v.Members()[7].Key != "k7" {
+		t.Errorf("duplicate key: member 7 = %v", v.Members()[7])
 	}
 }
