@@ -3,7 +3,6 @@ package kit
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"log"
 	"net/http/httptest"
@@ -21,8 +20,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
-	"gopkg.in/yaml.v3"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -36,64 +33,20 @@ import (
 // loopback standing in for localhost:5000, and the kubernetes provider
 // rendering YAML instead of calling a cluster.
 func TestPreviewUpRender(t *testing.T) {
+	t.Parallel()
 	cliRoot, toolPath := pulumiTools(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 
 	root := repoRoot(t)
 	moduleDir := hubModule(t, root)
-	tmp := t.TempDir()
-	renderDir := filepath.Join(tmp, "rendered")
-	backend := filepath.Join(tmp, "state")
-	if err := os.MkdirAll(backend, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(reg.Close)
 	repo := strings.TrimPrefix(reg.URL, "http://") + "/hubkit"
+	stack, dirs := newStack(ctx, t, cliRoot, toolPath, "dev", kit.New(kit.Options{ModuleDir: moduleDir}))
 
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: cliRoot})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"PATH": strings.Join(toolPath, ":") + ":" + os.Getenv("PATH"),
-		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
-		"PULUMI_CONFIG_PASSPHRASE":                    "hubkit-kit-test",
-		"PULUMI_BACKEND_URL":                          "file://" + backend,
-		"KUBECONFIG":                                  filepath.Join(tmp, "no-kubeconfig"),
-	}
-	program := kit.New(kit.Options{ModuleDir: moduleDir})
-	stackName := auto.FullyQualifiedStackName("organization", "hubkit", "dev")
-	stack, err := auto.UpsertStackInlineSource(ctx, stackName, "hubkit", program,
-		auto.Pulumi(cmd),
-		auto.PulumiHome(filepath.Join(tmp, "home")),
-		auto.EnvVars(env),
-		auto.SecretsProvider("passphrase"),
-		auto.Project(workspace.Project{
-			Name:    "hubkit",
-			Runtime: workspace.NewProjectRuntimeInfo("go", nil),
-			Backend: &workspace.ProjectBackend{URL: "file://" + backend},
-		}),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cctx, ccancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer ccancel()
-		if _, err := stack.Destroy(cctx); err != nil {
-			t.Errorf("destroy: %v", err)
-		}
-		if err := stack.Workspace().RemoveStack(cctx, stackName); err != nil {
-			t.Errorf("remove stack: %v", err)
-		}
-	})
-
-	cfg := devStackConfig(t, root)
+	cfg := stackConfig(t, root, "dev")
 	cfg["hubkit:imageRepository"] = auto.ConfigValue{Value: repo}
-	cfg["kubernetes:renderYamlToDirectory"] = auto.ConfigValue{Value: renderDir}
 	if err := stack.SetAllConfig(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +101,7 @@ func TestPreviewUpRender(t *testing.T) {
 	}
 
 	// 3. The rendered manifests are valid typed Kubernetes objects.
-	checkManifests(t, loadManifests(t, renderDir), image)
+	checkManifests(t, loadManifests(t, dirs.Render), image)
 
 	// 4. A second preview of the same source and config changes nothing.
 	out.Reset()
@@ -247,26 +200,6 @@ func checkManifests(t *testing.T, m manifests, image string) {
 	if !strings.Contains(ss.Spec.Template.Spec.Containers[0].Image, "@sha256:") || len(ss.Spec.VolumeClaimTemplates) != 1 {
 		t.Error("redis not pinned by digest or without PVC")
 	}
-}
-
-// devStackConfig reads stacks/Pulumi.dev.yaml.
-func devStackConfig(t *testing.T, root string) auto.ConfigMap {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, "stacks", "Pulumi.dev.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Config map[string]any `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	cm := auto.ConfigMap{}
-	for k, v := range doc.Config {
-		cm[k] = auto.ConfigValue{Value: fmt.Sprint(v)}
-	}
-	return cm
 }
 
 // hubModule returns the module dir to build the image from: the checkout,
