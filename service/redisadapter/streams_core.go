@@ -17,8 +17,13 @@ import (
 // Streams mode settings (the values of @socket.io/redis-streams-adapter
 // 0.3.1 where it has one).
 const (
-	// StreamMaxLen is the approximate stream length kept (XADD MAXLEN ~).
+	// StreamMaxLen is the approximate stream length kept (XADD MAXLEN ~)
+	// when recovery is off, as Node's adapter does. With a recovery window
+	// the stream is trimmed by age instead (XADD MINID ~), so that an
+	// offset stays in the stream for the whole window whatever the rate.
 	StreamMaxLen = 10000
+	// trimMargin is kept beyond the recovery window.
+	trimMargin = time.Second
 	// streamReadCount bounds the entries one XREAD returns.
 	streamReadCount = 512
 	// streamBlock is how long one XREAD waits for new entries; it also
@@ -47,7 +52,8 @@ type streamsCore struct {
 	mu   sync.RWMutex
 	nsps map[string]*streamsAdapter
 
-	lastID  string // reader position; reader goroutine only
+	lastID  string        // reader position; reader goroutine only
+	lastMs  atomic.Uint64 // time part of the last entry read (Redis clock)
 	up      atomic.Bool
 	stopped chan struct{} // closed when both goroutines returned
 }
@@ -87,6 +93,9 @@ func (c *Cluster) streamsCore() (*streamsCore, error) {
 		s.up.Store(true)
 		if len(last) == 1 {
 			s.lastID = last[0].ID
+			if id, ok := parseStreamID(s.lastID); ok {
+				s.lastMs.Store(id.ms)
+			}
 		}
 	} else {
 		c.log.Warn("redisadapter: streams: cannot read the stream's last id, following new entries only", "err", err)
@@ -168,6 +177,9 @@ func (s *streamsCore) readLoop() {
 			for _, m := range st.Messages {
 				s.dispatch(m)
 				s.lastID = m.ID
+				if id, ok := parseStreamID(m.ID); ok {
+					s.lastMs.Store(id.ms)
+				}
 			}
 		}
 	}
@@ -241,10 +253,13 @@ func (s *streamsCore) flush(batch []streamOp) {
 	s.c.m.batchSize.Observe(float64(len(batch)))
 	pipe := s.c.client.Pipeline()
 	cmds := make([]redis.Cmder, len(batch))
+	trim := s.trimArgs()
 	for i, op := range batch {
 		switch {
 		case op.fields != nil:
-			cmds[i] = pipe.XAdd(ctx, &redis.XAddArgs{Stream: s.stream, MaxLen: StreamMaxLen, Approx: true, ID: "*", Values: op.fields})
+			args := trim
+			args.Values = op.fields
+			cmds[i] = pipe.XAdd(ctx, &args)
 		case op.del:
 			cmds[i] = pipe.Del(ctx, op.key)
 		default:
@@ -275,6 +290,24 @@ func (s *streamsCore) flush(batch []streamOp) {
 		s.c.pub.logErr("streams: write failed", firstErr, "ops", failed)
 	}
 	s.c.m.published.Add(float64(len(batch) - failed))
+}
+
+// trimArgs returns the XADD arguments without values: with recovery on,
+// trimmed by age (MINID ~ last id read − window − margin, on the Redis
+// clock, so replica clocks do not matter; no trimming until an id is
+// known), else MAXLEN ~ 10000 like Node. Redis then holds about
+// rate × window entries.
+func (s *streamsCore) trimArgs() redis.XAddArgs {
+	args := redis.XAddArgs{Stream: s.stream, Approx: true, ID: "*"}
+	if s.c.cfg.RecoveryWindow <= 0 {
+		args.MaxLen = StreamMaxLen
+		return args
+	}
+	w := uint64((s.c.cfg.RecoveryWindow + trimMargin).Milliseconds())
+	if last := s.lastMs.Load(); last > w {
+		args.MinID = strconv.FormatUint(last-w, 10) + "-0"
+	}
+	return args
 }
 
 // streamID is a parsed stream entry id, ordered like Redis orders them.

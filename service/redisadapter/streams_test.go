@@ -427,3 +427,33 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// TestStreamsTrimByAge: with a recovery window the stream keeps the
+// entries of the window (MINID trimming on the stream's clock), not a fixed
+// count; without, it is capped like Node's (MAXLEN ~ 10000).
+func TestStreamsTrimByAge(t *testing.T) {
+	t.Parallel()
+	nodes := streamsCluster(t, 1, 200*time.Millisecond)
+	ctx := context.Background()
+	s := nodes[0].ns.connect("s", "r")
+	for i := range 600 {
+		_ = nodes[0].ad.Broadcast(ctx, event("old", json.RawMessage(strconv.Itoa(i))), adapter.BroadcastOptions{Rooms: []string{"r"}})
+	}
+	eventually(t, "old entries delivered", func() bool { return len(s.events()) == 600 })
+	stream := nodes[0].ad.core.stream
+	if n, _ := rdb(t).XLen(ctx, stream).Result(); n < 600 {
+		t.Fatalf("XLEN = %d right after 600 broadcasts", n)
+	}
+	time.Sleep(1500 * time.Millisecond) // > window + margin
+	_ = nodes[0].ad.Broadcast(ctx, event("new"), adapter.BroadcastOptions{Rooms: []string{"r"}})
+	eventually(t, "new delivered", func() bool { return len(s.events()) == 601 })
+	_ = nodes[0].ad.Broadcast(ctx, event("new2"), adapter.BroadcastOptions{Rooms: []string{"r"}})
+	eventually(t, "trimmed", func() bool {
+		n, _ := rdb(t).XLen(ctx, stream).Result()
+		return n < 600
+	})
+	args := (&streamsCore{c: &Cluster{cfg: Config{}}}).trimArgs()
+	if args.MaxLen != StreamMaxLen || args.MinID != "" {
+		t.Errorf("without recovery: %+v", args)
+	}
+}
