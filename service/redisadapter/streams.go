@@ -40,6 +40,10 @@ import (
 //     client whose replica was killed (no chance to persist anything) still
 //     recovers on another replica.
 //   - Volatile events are not replayed.
+//   - With recovery on, the stream is trimmed by age (MINID ~, the window)
+//     rather than to ~10,000 entries, so an offset stays valid for the
+//     whole window at any event rate; Redis holds about rate × window
+//     entries. (A Node replica in the cluster still trims to ~10,000.)
 type streamsAdapter struct {
 	base
 	core        *streamsCore
