@@ -15,9 +15,10 @@ import (
 // Go and Node replicas on that adapter share one cluster:
 //
 //   - broadcasts, socketsJoin/Leave and disconnectSockets are appended to
-//     the stream named Config.Prefix, "socket.io" by default (XADD MAXLEN ~ 10000 * uid U nsp N type T data
-//     D); every replica follows it with XREAD BLOCK, and the entry id is
-//     the offset a client gets as the last argument of each event;
+//     the stream named Config.Prefix, "socket.io" by default (XADD
+//     MAXLEN ~ 10000 * uid U nsp N type T data D); every replica follows
+//     it with XREAD BLOCK, and the entry id is the offset a client gets as
+//     the last argument of each event;
 //   - ephemeral messages (broadcasts with acks, fetchSockets,
 //     serverSideEmit) and every response go over PUBLISH, msgpack-encoded,
 //     on "socket.io#<nsp>#" and "socket.io#<nsp>#<uid>#";
