@@ -68,8 +68,11 @@ func run(t *testing.T, recovery, wantAll bool, disrupt disruption) outcome {
 		window = "0"
 	}
 	top := topo.Start(t, topo.Options{Env: map[string]string{"HUB_RECOVERY_WINDOW": window, "HUB_DRAIN_WINDOW": "2s"}})
+	// one process of websocket-only clients, one of polling clients that
+	// upgrade, one of polling-only clients (which need the affinity cookie)
 	fleet := topo.StartFleet(t, topo.FleetConfig{URL: top.ProxyURL(), Clients: sc.clients, Rooms: sc.rooms,
-		Total: sc.total, Deadline: 3 * time.Minute})
+		Total: sc.total, Deadline: 3 * time.Minute,
+		TransportSets: [][]string{{"websocket"}, {"polling", "websocket"}, {"polling"}}})
 	var target atomic.Int32
 	pub := &topo.Publisher{Rooms: sc.rooms, Total: sc.total, Interval: sc.interval,
 		Target: func() *topo.Hub { return top.Hubs[target.Load()] }}

@@ -23,7 +23,10 @@ type FleetConfig struct {
 	Rooms      int
 	Total      int // sequence numbers per room
 	Transports []string
-	Deadline   time.Duration
+	// TransportSets, when set, gives process i the transports
+	// TransportSets[i % len] instead of Transports.
+	TransportSets [][]string
+	Deadline      time.Duration
 }
 
 // ClientResult is one client's report (see js/clients.js).
@@ -74,8 +77,12 @@ func StartFleet(t testing.TB, cfg FleetConfig) *Fleet {
 		n := min(cfg.PerProcess, cfg.Clients-first)
 		idx := len(f.complete)
 		f.complete = append(f.complete, false)
+		transports := cfg.Transports
+		if len(cfg.TransportSets) > 0 {
+			transports = cfg.TransportSets[idx%len(cfg.TransportSets)]
+		}
 		arg, _ := json.Marshal(map[string]any{"url": cfg.URL, "clients": n, "rooms": cfg.Rooms, "first": first,
-			"total": cfg.Total, "transports": cfg.Transports, "deadlineMs": cfg.Deadline.Milliseconds()})
+			"total": cfg.Total, "transports": transports, "deadlineMs": cfg.Deadline.Milliseconds()})
 		p := StartProcLines(t, fmt.Sprintf("clients@%d", first), NodeEnv(), nil, func(line string) {
 			switch {
 			case strings.HasPrefix(line, "READY "):
