@@ -17,7 +17,10 @@
 # Both servers run the same contract without connection state recovery (the
 # Node app has none; Node's classic redis-adapter cannot recover), so the Go hub
 # gets HUB_RECOVERY_WINDOW=0; set BENCH_GO_RECOVERY=2m to measure it with
-# recovery on (it then appends an offset to every event).
+# recovery on (it then appends an offset to every event). The Go hub is run in
+# HUB_REDIS_MODE=classic, the mode of the Node app's @socket.io/redis-adapter
+# (BENCH_GO_REDIS_MODE=sharded|streams to change; those do not interoperate with
+# the Node replica of the mixed scenario).
 # Needs: go, node (+ npm ci --prefix tests/node), /usr/bin/redis-server, jq, curl.
 set -euo pipefail
 
@@ -102,7 +105,8 @@ start_server() {
       pid=$! ;;
     go)
       env HUB_ADDR="127.0.0.1:$port" HUB_API_KEY=bench HUB_ENV=development HUB_LOG_LEVEL=warn \
-        HUB_RECOVERY_WINDOW="${BENCH_GO_RECOVERY:-0}" HUB_DRAIN_WINDOW=2s "${env[@]}" \
+        HUB_RECOVERY_WINDOW="${BENCH_GO_RECOVERY:-0}" HUB_REDIS_MODE="${BENCH_GO_REDIS_MODE:-classic}" \
+        HUB_DRAIN_WINDOW=2s "${env[@]}" \
         "$bin/hub" >>"$out/server-go.log" 2>&1 &
       pid=$! ;;
   esac

@@ -184,7 +184,7 @@ func (c *coordinator) run(ctx context.Context) (*report, error) {
 			return nil, err
 		}
 	}
-	c.joined = make([]int64, cfg.Rooms)
+	c.joined = make([]int64, cfg.Rooms*len(cfg.Targets))
 	handshake := &hist.Histogram{}
 	for _, w := range c.workers {
 		e, err := w.next(ctx, "ready", cfg.ReadyTimeout)
@@ -292,7 +292,11 @@ func (c *coordinator) phase(ctx context.Context, n int, rate float64) (*phaseRep
 	gen0, _ := c.cpu(c.workerPIDs())
 	wall0 := time.Now()
 
-	merged := &phaseMsg{SentPerRoom: make([]int64, cfg.Rooms), Latency: &hist.Histogram{}, Same: &hist.Histogram{}, Cross: &hist.Histogram{}}
+	nt := len(cfg.Targets)
+	merged := &phaseMsg{
+		SentPerRoom: make([]int64, cfg.Rooms*nt), RecvByPair: make([]int64, nt*nt),
+		Latency: &hist.Histogram{}, Same: &hist.Histogram{}, Cross: &hist.Histogram{},
+	}
 	var errs errorList
 	for _, w := range c.workers {
 		e, err := w.next(ctx, "phase", cfg.Duration+cfg.Drain+time.Minute)
@@ -306,11 +310,30 @@ func (c *coordinator) phase(ctx context.Context, n int, rate float64) (*phaseRep
 		return nil, err
 	}
 	gen1, _ := c.cpu(c.workerPIDs())
+	// Expected deliveries per (publisher target, subscriber target) pair.
+	pairExpected := make([]int64, nt*nt)
 	var expected int64
-	for room, sent := range merged.SentPerRoom {
-		expected += sent * c.joined[room]
+	for room := range cfg.Rooms {
+		for from := range nt {
+			sent := merged.SentPerRoom[room*nt+from]
+			for to := range nt {
+				e := sent * c.joined[room*nt+to]
+				pairExpected[from*nt+to] += e
+				expected += e
+			}
+		}
 	}
 	pr := newPhaseReport(n, rate, cfg, merged, expected)
+	if nt > 1 {
+		for from := range nt {
+			for to := range nt {
+				pr.Pairs = append(pr.Pairs, pairReport{
+					From: from, To: to,
+					Expected: pairExpected[from*nt+to], Received: merged.RecvByPair[from*nt+to],
+				})
+			}
+		}
+	}
 	pr.Errors = errs
 	pr.WindowSeconds = time.Since(wall0).Seconds()
 	pr.ServerCPUSeconds = (cpu1 - cpu0).Seconds()
@@ -327,6 +350,11 @@ func mergePhase(dst, src *phaseMsg, errs *errorList) {
 	for i, v := range src.SentPerRoom {
 		if i < len(dst.SentPerRoom) {
 			dst.SentPerRoom[i] += v
+		}
+	}
+	for i, v := range src.RecvByPair {
+		if i < len(dst.RecvByPair) {
+			dst.RecvByPair[i] += v
 		}
 	}
 	dst.Sent += src.Sent

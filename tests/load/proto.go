@@ -43,7 +43,7 @@ type command struct {
 type readyMsg struct {
 	Connected int             `json:"connected"`
 	Failed    int             `json:"failed"`
-	Joined    []int64         `json:"joined"` // per room
+	Joined    []int64         `json:"joined"` // per room and target: [room*len(Targets)+target]
 	Handshake *hist.Histogram `json:"handshake"`
 	ElapsedNs int64           `json:"elapsedNs"`
 	Errors    []string        `json:"errors,omitempty"`
@@ -52,7 +52,8 @@ type readyMsg struct {
 // phaseMsg reports one publish phase of one worker.
 type phaseMsg struct {
 	Phase       int             `json:"phase"`
-	SentPerRoom []int64         `json:"sentPerRoom"`
+	SentPerRoom []int64         `json:"sentPerRoom"` // per room and publisher target: [room*T+target]
+	RecvByPair  []int64         `json:"recvByPair"`  // deliveries by [publisherTarget*T+subscriberTarget]
 	Sent        int64           `json:"sent"`
 	SendErrors  int64           `json:"sendErrors"`
 	Acked       int64           `json:"acked"`

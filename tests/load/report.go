@@ -92,7 +92,17 @@ type phaseReport struct {
 	LoadAvg1             float64       `json:"loadAvg1"` // 1-minute load average at the end of the phase
 	Pass                 bool          `json:"pass"`
 	FailReason           string        `json:"failReason,omitempty"`
+	Pairs                []pairReport  `json:"pairs,omitempty"` // with several targets
 	Errors               []string      `json:"errors,omitempty"`
+}
+
+// pairReport counts deliveries from publishers on target From to subscribers
+// on target To (indexes into Targets).
+type pairReport struct {
+	From     int   `json:"from"`
+	To       int   `json:"to"`
+	Expected int64 `json:"expected"`
+	Received int64 `json:"received"`
 }
 
 type rampReport struct {
@@ -275,6 +285,11 @@ func (r *report) writeHuman(w io.Writer) {
 		if len(r.Config.PIDs) > 0 {
 			fmt.Fprintf(w, "  server CPU %.2f s over %.1f s = %.2f µs per delivered message; load generator CPU %.2f s; max publisher lag %.1f ms; load average %.2f\n",
 				p.ServerCPUSeconds, p.WindowSeconds, p.CPUPerDeliveryMicros, p.LoadgenCPUSeconds, p.MaxPublisherLagMs, p.LoadAvg1)
+		}
+		for _, pair := range p.Pairs {
+			if pair.Received != pair.Expected {
+				fmt.Fprintf(w, "  target %d -> target %d: received %d of %d\n", pair.From, pair.To, pair.Received, pair.Expected)
+			}
 		}
 		for _, e := range p.Errors {
 			fmt.Fprintf(w, "  error: %s\n", e)

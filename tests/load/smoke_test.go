@@ -226,6 +226,14 @@ func TestSmokeNodeCluster(t *testing.T) {
 	if p.CrossReplica.Count == 0 || p.SameReplica.Count == 0 {
 		t.Errorf("want both same- and cross-replica deliveries, got %d and %d", p.SameReplica.Count, p.CrossReplica.Count)
 	}
+	if len(p.Pairs) != 9 {
+		t.Fatalf("want a 3×3 replica matrix, got %d pairs", len(p.Pairs))
+	}
+	for _, pair := range p.Pairs {
+		if pair.Expected == 0 || pair.Received != pair.Expected {
+			t.Errorf("replica %d -> %d: received %d of %d", pair.From, pair.To, pair.Received, pair.Expected)
+		}
+	}
 }
 
 // TestSmokeRampStopsAfterRetry makes every phase fail (p99 can never be under

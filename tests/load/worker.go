@@ -60,6 +60,8 @@ type recvStats struct {
 	all, same, cross     hist.Histogram
 	disconnects          int64
 	errs                 errorList
+	targets              int
+	byPair               []int64 // [publisher target*targets + subscriber target], this phase
 }
 
 func (s *recvStats) record(now int64, data []byte, replica int) {
@@ -73,6 +75,9 @@ func (s *recvStats) record(now int64, data []byte, replica int) {
 		s.late++
 	default:
 		s.received++
+		if st.Replica >= 0 && st.Replica < s.targets {
+			s.byPair[st.Replica*s.targets+replica]++
+		}
 		lat := now - st.SentNs
 		s.all.Record(lat)
 		if st.Replica == replica {
@@ -116,6 +121,8 @@ func runWorker(ctx context.Context, in io.Reader, out io.Writer, log *slog.Logge
 		return fmt.Errorf("load worker: bad spec: %w", err)
 	}
 	w.stats.phase = -1
+	w.stats.targets = len(w.spec.Targets)
+	w.stats.byPair = make([]int64, w.stats.targets*w.stats.targets)
 	defer w.closeAll()
 
 	ready, err := w.connect(ctx)
@@ -168,7 +175,8 @@ func (w *worker) connect(ctx context.Context) (*readyMsg, error) {
 		}
 		clients[i] = httpClientFrom(ip, sp.ConnectTimeout)
 	}
-	ready := &readyMsg{Joined: make([]int64, sp.Rooms), Handshake: &hist.Histogram{}}
+	nt := len(sp.Targets)
+	ready := &readyMsg{Joined: make([]int64, sp.Rooms*nt), Handshake: &hist.Histogram{}}
 	var (
 		mu   sync.Mutex
 		errs errorList
@@ -193,7 +201,7 @@ func (w *worker) connect(ctx context.Context) (*readyMsg, error) {
 		if subscriber {
 			w.subs = append(w.subs, lc)
 			if room >= 0 {
-				ready.Joined[room]++
+				ready.Joined[room*nt+lc.replica]++
 			}
 		} else {
 			w.pubs = append(w.pubs, lc)
@@ -261,7 +269,8 @@ func (w *worker) publishPhase(ctx context.Context, cmd command) *phaseMsg {
 	w.stats.phase = cmd.Phase
 	w.stats.mu.Unlock()
 
-	res := &phaseMsg{Phase: cmd.Phase, SentPerRoom: make([]int64, sp.Rooms)}
+	nt := len(sp.Targets)
+	res := &phaseMsg{Phase: cmd.Phase, SentPerRoom: make([]int64, sp.Rooms*nt)}
 	start := time.Unix(0, cmd.StartNs)
 	end := start.Add(cmd.Duration)
 	var (
@@ -271,7 +280,7 @@ func (w *worker) publishPhase(ctx context.Context, cmd command) *phaseMsg {
 		sent, sendErrs atomic.Int64
 		maxLag         atomic.Int64
 		wg             sync.WaitGroup
-		perRoom        = make([]atomic.Int64, max(sp.Rooms, 1))
+		perRoom        = make([]atomic.Int64, max(sp.Rooms*nt, 1))
 		interval       time.Duration
 		publishing     = cmd.Rate > 0 && sp.Publishers > 0 && sp.Rooms > 0
 		pad            = strings.Repeat("x", sp.Pad)
@@ -319,7 +328,7 @@ func (w *worker) publishPhase(ctx context.Context, cmd command) *phaseMsg {
 					continue
 				}
 				sent.Add(1)
-				perRoom[room].Add(1)
+				perRoom[room*nt+p.replica].Add(1)
 			}
 		}()
 	}
@@ -335,6 +344,8 @@ func (w *worker) publishPhase(ctx context.Context, cmd command) *phaseMsg {
 	s.mu.Lock()
 	s.phase = -1
 	res.Received, res.Late, res.Foreign, res.Disconnects = s.received, s.late, s.frgn, s.disconnects
+	res.RecvByPair = s.byPair
+	s.byPair = make([]int64, len(s.byPair))
 	all, same, cross := s.all, s.same, s.cross // copies; Reset below gives new storage
 	res.Latency, res.Same, res.Cross = &all, &same, &cross
 	s.all, s.same, s.cross = hist.Histogram{}, hist.Histogram{}, hist.Histogram{}
