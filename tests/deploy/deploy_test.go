@@ -25,9 +25,12 @@ import (
 )
 
 // TestDeployDevStack deploys the dev stack with the kit's own program against
-// a real control plane and walks the life cycle users go through: up,
-// up again (no changes), replicas 3 → 5, a hub code change (image-only diff)
-// and destroy.
+// a real control plane and walks the life cycle users go through: preview
+// (nothing pushed), up (everything ready, image in the registry), up again
+// (no changes), replicas 3 → 5 (only spec.replicas), a hub code change
+// (image-only diff), and destroy. It also shows that an object the API
+// server rejects fails `up` with the server's message, and that the prod
+// stack refuses to deploy until its secrets are set, naming each one.
 func TestDeployDevStack(t *testing.T) {
 	if os.Getenv("HUBKIT_DEPLOY_TEST") == "" && os.Getenv("CI") == "" {
 		t.Skip("slow (a few minutes): set HUBKIT_DEPLOY_TEST=1 to run; CI always runs it")
@@ -258,10 +261,28 @@ func TestDeployDevStack(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("prod stack refuses until its secrets are set", func(t *testing.T) {
+		prod := newStack(ctx, t, root, "prod", kit.New(kit.Options{ModuleDir: module}), toolPath, cp.Kubeconfig())
+		_, err := prod.Up(ctx)
+		if err == nil {
+			_, _ = prod.Destroy(ctx)
+			t.Fatal("up of the prod stack without its secrets succeeded")
+		}
+		for _, key := range []string{"host", "imageRepository", "redisPassword", "apiKey", "jwtSecret"} {
+			if !strings.Contains(err.Error(), key) {
+				t.Errorf("prod up error does not name missing %q:\n%v", key, err)
+			}
+		}
+		t.Logf("prod refused: %s", firstLineWith(err.Error(), "redisPassword"))
+		if err := kc.Get(ctx, "/api/v1/namespaces/"+ns, nil); !controlplane.IsNotFound(err) {
+			t.Errorf("namespace %s after the refused prod up: %v, want NotFound", ns, err)
+		}
+	})
 }
 
-// testRejectedObject shows how an object the API
-// server refuses surfaces: `up` fails with the server's own message.
+// testRejectedObject shows how an object the API server refuses surfaces:
+// `up` fails with the server's own message.
 func testRejectedObject(ctx context.Context, t *testing.T, root, toolPath, kubeconfig string) {
 	program := func(ctx *pulumi.Context) error {
 		_, err := corev1.NewConfigMap(ctx, "rejected", &corev1.ConfigMapArgs{
@@ -302,8 +323,8 @@ func newStack(ctx context.Context, t *testing.T, root, name string, program pulu
 	t.Helper()
 	work := t.TempDir()
 	copyFile(t, filepath.Join(root, "Pulumi.yaml"), filepath.Join(work, "Pulumi.yaml"))
-	if name == "dev" {
-		copyFile(t, filepath.Join(root, "stacks", "Pulumi.dev.yaml"), filepath.Join(work, "stacks", "Pulumi.dev.yaml"))
+	if cfg := filepath.Join(root, "stacks", "Pulumi."+name+".yaml"); fileExists(cfg) {
+		copyFile(t, cfg, filepath.Join(work, "stacks", "Pulumi."+name+".yaml"))
 	}
 	// The CLI checks that the project's main directory exists; the program
 	// itself runs inline, in this process.
@@ -398,6 +419,11 @@ func copyModule(t *testing.T, root string) string {
 		t.Fatal(err)
 	}
 	return dst
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func copyFile(t *testing.T, src, dst string) {

@@ -203,6 +203,13 @@ func (c *ControlPlane) start(ctx context.Context, binDir string) error {
 		"--endpoint-reconciler-type=none",
 		"--tls-cert-file=" + p.servingFile, "--tls-private-key-file=" + p.servingKeyFile,
 		"--client-ca-file=" + p.caFile,
+		// Published to kube-system/extension-apiserver-authentication, which
+		// the controller manager and scheduler read for their own serving.
+		"--requestheader-client-ca-file=" + p.caFile,
+		"--requestheader-allowed-names=front-proxy-client",
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + p.saPubFile,
 		"--service-account-signing-key-file=" + p.saKeyFile,
