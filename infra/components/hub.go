@@ -1,7 +1,10 @@
 package components
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -163,12 +166,8 @@ func NewHub(ctx *pulumi.Context, name string, args *HubArgs, opts ...pulumi.Reso
 			},
 			Template: &corev1.PodTemplateSpecArgs{
 				Metadata: &metav1.ObjectMetaArgs{
-					Labels: labels,
-					Annotations: pulumi.StringMap{
-						"prometheus.io/scrape": pulumi.String("true"),
-						"prometheus.io/port":   pulumi.String(strconv.Itoa(HubPort)),
-						"prometheus.io/path":   pulumi.String("/metrics"),
-					},
+					Labels:      labels,
+					Annotations: podAnnotations(secretData),
 				},
 				Spec: hubPodSpec(a, append(hubPlainEnv(a.Settings), secretEnv...)),
 			},
@@ -198,6 +197,40 @@ func NewHub(ctx *pulumi.Context, name string, args *HubArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	return h, nil
+}
+
+// SecretsChecksumAnnotation carries a digest of the hub Secret's data on the
+// pod template, so rotating a secret rolls the pods (env from a Secret is
+// read only at container start). The value is itself a Pulumi secret.
+const SecretsChecksumAnnotation = "hubkit.io/secrets-sha256"
+
+func podAnnotations(secretData pulumi.StringMap) pulumi.StringMap {
+	ann := pulumi.StringMap{
+		"prometheus.io/scrape": pulumi.String("true"),
+		"prometheus.io/port":   pulumi.String(strconv.Itoa(HubPort)),
+		"prometheus.io/path":   pulumi.String("/metrics"),
+	}
+	if len(secretData) == 0 {
+		return ann
+	}
+	keys := make([]string, 0, len(secretData))
+	for k := range secretData {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		vals[i] = secretData[k]
+	}
+	sum := pulumi.All(vals...).ApplyT(func(vs []any) string {
+		h := sha256.New()
+		for i, v := range vs {
+			fmt.Fprintf(h, "%s=%d:%s\n", keys[i], len(v.(string)), v.(string))
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	}).(pulumi.StringOutput)
+	ann[SecretsChecksumAnnotation] = pulumi.ToSecret(sum).(pulumi.StringOutput)
+	return ann
 }
 
 func hubPlainEnv(s HubSettings) corev1.EnvVarArray {

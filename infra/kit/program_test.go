@@ -343,3 +343,31 @@ func TestFindModuleRoot(t *testing.T) {
 		t.Fatalf("module root %s has no Pulumi.yaml: %v", dir, err)
 	}
 }
+
+// TestSecretRotationRollsPods: changing a secret changes the hub Secret and
+// the pod template's (secret) checksum annotation — nothing else.
+func TestSecretRotationRollsPods(t *testing.T) {
+	t.Parallel()
+	rotated := prodValues()
+	rotated["apiKey"] = "rotated-api-key"
+	a, _ := mustRun(t, "prod", prodValues(), prodSecrets, true)
+	b, _ := mustRun(t, "prod", rotated, prodSecrets, true)
+	diff := pulumimock.Diff(a, b)
+	want := map[string]bool{
+		tSecret + "::" + components.HubName + " stringData.api-key":                                                             false,
+		tDeployment + "::" + components.HubName + " spec.template.metadata.annotations." + components.SecretsChecksumAnnotation: false,
+	}
+	for _, d := range diff {
+		k := d[:strings.Index(d, ": ")]
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected change %s", d)
+			continue
+		}
+		want[k] = true
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("rotation did not change %s (diff %q)", k, diff)
+		}
+	}
+}
