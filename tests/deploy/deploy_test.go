@@ -32,6 +32,9 @@ import (
 // server rejects fails `up` with the server's message, and that the prod
 // stack refuses to deploy until its secrets are set, naming each one.
 func TestDeployDevStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no deploy")
+	}
 	if os.Getenv("HUBKIT_DEPLOY_TEST") == "" && os.Getenv("CI") == "" {
 		t.Skip("slow (a few minutes): set HUBKIT_DEPLOY_TEST=1 to run; CI always runs it")
 	}

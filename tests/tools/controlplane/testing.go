@@ -10,11 +10,15 @@ import (
 )
 
 // StartTB starts a control plane for a test and stops it in t.Cleanup,
-// printing the components' log tails if the test failed. When the binaries
-// are missing it skips the test, unless env CI is set, where it fails: CI
-// must have run tests/tools/build-k8s.sh. Start is bounded by two minutes.
+// printing the components' log tails if the test failed. It skips under
+// -short. When the binaries are missing it skips the test, unless env CI is
+// set, where it fails: CI must have run tests/tools/build-k8s.sh. Start is
+// bounded by two minutes.
 func StartTB(t testing.TB) *ControlPlane {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no control plane")
+	}
 	bin := DefaultBinDir()
 	if miss := Missing(bin); len(miss) > 0 {
 		msg := "control plane binaries missing in " + bin + " (" + strings.Join(miss, ", ") + "); run tests/tools/build-k8s.sh"
@@ -26,7 +30,14 @@ func StartTB(t testing.TB) *ControlPlane {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	cp, err := Start(ctx, Config{BinDir: bin, Logger: log, KeepDir: os.Getenv("HUBKIT_KEEP_K8S") != ""})
+	cfg := Config{BinDir: bin, Logger: log, KeepDir: os.Getenv("HUBKIT_KEEP_K8S") != ""}
+	cp, err := Start(ctx, cfg)
+	if err != nil && strings.Contains(err.Error(), "address already in use") {
+		// A free port was taken by another process between our probe and
+		// the component's bind: once more with fresh ports.
+		t.Logf("control plane start: port taken, retrying: %v", err)
+		cp, err = Start(ctx, cfg)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
