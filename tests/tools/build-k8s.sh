@@ -38,7 +38,7 @@ log() { echo "build-k8s: $*" >&2; }
 fresh() { [[ -x "$bin/$1" && "$(cat "$bin/.$1.version" 2>/dev/null)" == "$2" ]]; }
 stamp() { echo "$2" >"$bin/.$1.version"; }
 
-export GOFLAGS="${GOFLAGS:-} -mod=mod"
+export GOFLAGS="${GOFLAGS:-} -mod=readonly"
 export CGO_ENABLED=0
 
 # --- kubernetes ----------------------------------------------------------------
@@ -60,7 +60,7 @@ if ((${#need_k8s[@]})); then
 	done
 	pkgs=()
 	for b in "${need_k8s[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$b"); done
-	(cd "$here/k8s" && go build -trimpath -ldflags "-s -w$ld" -o "$bin/" "${pkgs[@]}")
+	(cd "$here/k8s" && nice -n 10 go build -trimpath -ldflags "-s -w$ld" -o "$bin/" "${pkgs[@]}")
 	for b in "${need_k8s[@]}"; do stamp "$b" "$K8S_VERSION"; done
 	log "kubernetes built in $((SECONDS - start))s"
 fi
@@ -69,7 +69,7 @@ fi
 if ! fresh etcd "$ETCD_VERSION"; then
 	start=$SECONDS
 	log "building etcd $ETCD_VERSION"
-	(cd "$here/etcd" && go build -trimpath -ldflags "-s -w" -o "$bin/etcd" go.etcd.io/etcd/server/v3)
+	(cd "$here/etcd" && nice -n 10 go build -trimpath -ldflags "-s -w" -o "$bin/etcd" go.etcd.io/etcd/server/v3)
 	stamp etcd "$ETCD_VERSION"
 	log "etcd built in $((SECONDS - start))s"
 fi
@@ -78,7 +78,7 @@ fi
 if ! fresh kwok "$KWOK_VERSION" || [[ ! -d "$root/kwok-stage" ]]; then
 	start=$SECONDS
 	log "building kwok $KWOK_VERSION"
-	GOFLAGS="${GOFLAGS/-mod=mod/}" GOBIN="$bin" go install -trimpath "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+	GOFLAGS="${GOFLAGS/-mod=readonly/}" GOBIN="$bin" nice -n 10 go install -trimpath "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
 	stamp kwok "$KWOK_VERSION"
 	# The stages kwok applies to the fake node, its pods and their volumes ship
 	# in its module; copy the ones the control plane uses.
