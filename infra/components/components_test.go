@@ -527,3 +527,38 @@ func probed(t *testing.T, rec *pulumimock.Recorder) string {
 	t.Helper()
 	return get(t, rec, "test:index:Probe", "probe").Value("value")
 }
+
+func TestHubCABundle(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		configMap string
+		wantFile  string
+	}{
+		{"none", "", ""},
+		{"trust bundle", "public-roots", "/etc/hubkit/ca/ca.crt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := runMocks(t, true, func(ctx *pulumi.Context) error {
+				a := hubArgs()
+				a.CABundleConfigMap = tt.configMap
+				_, err := NewHub(ctx, "hub", a)
+				return err
+			})
+			d := get(t, rec, tDeployment, HubName)
+			c := "spec.template.spec.containers[0]."
+			if got := containerEnv(d, c)["SSL_CERT_FILE"]; got != tt.wantFile {
+				t.Fatalf("SSL_CERT_FILE = %q, want %q", got, tt.wantFile)
+			}
+			if tt.configMap == "" {
+				return
+			}
+			if d.Value("spec.template.spec.volumes[1].configMap.name") != tt.configMap ||
+				d.Value(c+"volumeMounts[1].mountPath") != "/etc/hubkit/ca" || d.Value(c+"volumeMounts[1].readOnly") != "true" {
+				t.Errorf("CA bundle not mounted: %v", d.Prefixed("spec.template.spec.volumes"))
+			}
+		})
+	}
+}

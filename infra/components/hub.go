@@ -63,7 +63,15 @@ type HubArgs struct {
 	ServiceAnnotations map[string]string
 	// CPU request (default "250m"); Memory request and limit (default "256Mi").
 	CPU, Memory string
+	// CABundleConfigMap, when set, names a ConfigMap whose key CABundleKey
+	// (default "ca.crt") holds PEM CA certificates; it is mounted read-only
+	// and SSL_CERT_FILE points at it. The image is FROM scratch and carries
+	// no CA bundle, so a rediss:// Redis needs this (or roots in the binary).
+	CABundleConfigMap, CABundleKey string
 }
+
+// caBundleDir is where the CA bundle ConfigMap is mounted.
+const caBundleDir = "/etc/hubkit/ca"
 
 // Hub is the hub Deployment with its Service, PodDisruptionBudget and Secret.
 type Hub struct {
@@ -105,6 +113,9 @@ func NewHub(ctx *pulumi.Context, name string, args *HubArgs, opts ...pulumi.Reso
 	}
 	if a.CPU == "" {
 		a.CPU = "250m"
+	}
+	if a.CABundleConfigMap != "" && a.CABundleKey == "" {
+		a.CABundleKey = "ca.crt"
 	}
 	if a.Memory == "" {
 		a.Memory = "256Mi"
@@ -169,7 +180,7 @@ func NewHub(ctx *pulumi.Context, name string, args *HubArgs, opts ...pulumi.Reso
 					Labels:      labels,
 					Annotations: podAnnotations(secretData),
 				},
-				Spec: hubPodSpec(a, append(hubPlainEnv(a.Settings), secretEnv...)),
+				Spec: hubPodSpec(a, append(append(hubPlainEnv(a.Settings), caEnv(a)...), secretEnv...)),
 			},
 		},
 	}, parent, pulumi.DependsOn(deps))
@@ -300,7 +311,37 @@ func hubSecretEnv(s HubSecrets) (pulumi.StringMap, corev1.EnvVarArray) {
 	return data, env
 }
 
+func caEnv(a HubArgs) corev1.EnvVarArray {
+	if a.CABundleConfigMap == "" {
+		return nil
+	}
+	return corev1.EnvVarArray{&corev1.EnvVarArgs{
+		Name: pulumi.String("SSL_CERT_FILE"), Value: pulumi.String(caBundleDir + "/" + a.CABundleKey),
+	}}
+}
+
 func hubPodSpec(a HubArgs, env corev1.EnvVarArray) *corev1.PodSpecArgs {
+	mounts := corev1.VolumeMountArray{&corev1.VolumeMountArgs{
+		Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp"),
+	}}
+	volumes := corev1.VolumeArray{&corev1.VolumeArgs{
+		Name:     pulumi.String("tmp"),
+		EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("16Mi")},
+	}}
+	if a.CABundleConfigMap != "" {
+		mounts = append(mounts, &corev1.VolumeMountArgs{
+			Name: pulumi.String("ca-bundle"), MountPath: pulumi.String(caBundleDir), ReadOnly: pulumi.Bool(true),
+		})
+		volumes = append(volumes, &corev1.VolumeArgs{
+			Name: pulumi.String("ca-bundle"),
+			ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+				Name: pulumi.String(a.CABundleConfigMap),
+				Items: corev1.KeyToPathArray{&corev1.KeyToPathArgs{
+					Key: pulumi.String(a.CABundleKey), Path: pulumi.String(a.CABundleKey),
+				}},
+			},
+		})
+	}
 	return &corev1.PodSpecArgs{
 		AutomountServiceAccountToken:  pulumi.Bool(false),
 		EnableServiceLinks:            pulumi.Bool(false),
@@ -353,13 +394,8 @@ func hubPodSpec(a HubArgs, env corev1.EnvVarArray) *corev1.PodSpecArgs {
 				Limits:   pulumi.StringMap{"memory": pulumi.String(a.Memory)},
 			},
 			SecurityContext: restrictedContainer(),
-			VolumeMounts: corev1.VolumeMountArray{&corev1.VolumeMountArgs{
-				Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp"),
-			}},
+			VolumeMounts:    mounts,
 		}},
-		Volumes: corev1.VolumeArray{&corev1.VolumeArgs{
-			Name:     pulumi.String("tmp"),
-			EmptyDir: &corev1.EmptyDirVolumeSourceArgs{SizeLimit: pulumi.String("16Mi")},
-		}},
+		Volumes: volumes,
 	}
 }

@@ -60,6 +60,9 @@ type Config struct {
 	JWTSecret    string // jwtSecret (secret) → HUB_JWT_SECRET
 	JWTPublicKey string // jwtPublicKey (secret, PEM) → HUB_JWT_PUBLIC_KEY; production needs one of the two
 
+	CABundleConfigMap string // caBundleConfigMap: ConfigMap with PEM CAs for the hub (SSL_CERT_FILE), e.g. for rediss://
+	CABundleKey       string // caBundleKey: key in that ConfigMap, default ca.crt
+
 	HubCPU, HubMemory     string // hubCpu (250m), hubMemory (256Mi)
 	RedisCPU, RedisMemory string // redisCpu (100m), redisMemory (256Mi)
 }
@@ -90,7 +93,7 @@ func init() {
 		affinityCookie websocketTimeout tlsMode tlsIssuer tlsIssuerKind tlsSecretName image imageRepository
 		imagePlatform hubPackage redisMode redisImage redisStorageSize redisStorageClass recoveryWindow
 		drainWindow preStopDelay pingInterval pingTimeout maxPayload writeQueue logLevel allowedOrigins
-		hubCpu hubMemory redisCpu redisMemory`) {
+		hubCpu hubMemory redisCpu redisMemory caBundleConfigMap caBundleKey`) {
 		knownKeys[k] = true
 	}
 	for _, k := range SecretKeys {
@@ -272,6 +275,11 @@ func Parse(src Source) (Config, error) {
 		p.fail("jwtPublicKey", "not a PEM public key (-----BEGIN PUBLIC KEY-----)")
 	}
 
+	c.CABundleConfigMap = p.str("caBundleConfigMap", "")
+	c.CABundleKey = p.str("caBundleKey", "ca.crt")
+	if c.CABundleConfigMap != "" && !dnsName(c.CABundleConfigMap) {
+		p.fail("caBundleConfigMap", "%q is not a ConfigMap name", c.CABundleConfigMap)
+	}
 	c.HubCPU = p.str("hubCpu", "250m")
 	c.HubMemory = p.str("hubMemory", "256Mi")
 	c.RedisCPU = p.str("redisCpu", "100m")

@@ -135,6 +135,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad log level", func(m map[string]string) { m["logLevel"] = "verbose" }, "logLevel", "unknown value"},
 		{"bad origin", func(m map[string]string) { m["allowedOrigins"] = "https://a.example.com, ftp://b" }, "allowedOrigins", "origin"},
 		{"bad namespace", func(m map[string]string) { m["namespace"] = "Hub_Kit" }, "namespace", "DNS label"},
+		{"bad ca bundle configmap", func(m map[string]string) { m["caBundleConfigMap"] = "Bad_Name" }, "caBundleConfigMap", "not a ConfigMap name"},
 		{"unknown environment", func(m map[string]string) { m["environment"] = "staging" }, "environment", "unknown value"},
 	}
 	for _, tt := range tests {

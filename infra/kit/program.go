@@ -146,6 +146,8 @@ func deploy(ctx *pulumi.Context, cfg Config, opts Options) error {
 		ServiceAnnotations: components.ServiceAnnotations(cfg.Controller, cfg.AffinityCookie, tls),
 		CPU:                cfg.HubCPU,
 		Memory:             cfg.HubMemory,
+		CABundleConfigMap:  cfg.CABundleConfigMap,
+		CABundleKey:        cfg.CABundleKey,
 	})
 	if err != nil {
 		return err
