@@ -182,6 +182,13 @@ func (a *streamsAdapter) RestoreSession(ctx context.Context, pid, offset string)
 	if err != nil {
 		return nil, err
 	}
+	if a.Memory.SocketRooms(ws.SID) != nil {
+		// The old socket is still connected here (its transport died
+		// without this replica noticing yet). Restoring would give two
+		// live sockets one id on one replica: the client starts afresh,
+		// as it would with Node, where no session exists yet then.
+		return nil, nil
+	}
 	f := &fence{sid: ws.SID, rooms: ws.Rooms, created: time.Now(), lastMissed: from}
 	a.fenceMu.Lock()
 	a.fences[ws.SID] = f

@@ -457,3 +457,22 @@ func TestStreamsTrimByAge(t *testing.T) {
 		t.Errorf("without recovery: %+v", args)
 	}
 }
+
+// TestStreamsNoRestoreOverALiveSocket: a tracked session whose socket is
+// still connected on the restoring replica is not restored there.
+func TestStreamsNoRestoreOverALiveSocket(t *testing.T) {
+	t.Parallel()
+	nodes := streamsCluster(t, 1, time.Minute)
+	ctx := context.Background()
+	s := nodes[0].ns.connect("sid0000000000000003", "r")
+	nodes[0].ad.TrackSession(s.id, "pid3", nil)
+	_ = nodes[0].ad.Broadcast(ctx, event("e"), adapter.BroadcastOptions{Rooms: []string{"r"}})
+	eventually(t, "e", func() bool { return len(s.events()) == 1 })
+	eventually(t, "tracked", func() bool {
+		n, _ := rdb(t).Exists(ctx, wire.DefaultSessionKeyPrefix+"pid3").Result()
+		return n == 1
+	})
+	if sess, err := nodes[0].ad.RestoreSession(ctx, "pid3", receivedBy(s, true)[0].offset); sess != nil || err != nil {
+		t.Errorf("RestoreSession over a live socket = %+v, %v", sess, err)
+	}
+}
