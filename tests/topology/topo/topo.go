@@ -46,9 +46,12 @@ func Root() string {
 }
 
 // Need returns the path of a binary, skipping the test when it is missing
-// (failing when CI is set).
+// (failing when CI is set) and under -short.
 func Need(t testing.TB, bin string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: no processes")
+	}
 	p, err := exec.LookPath(bin)
 	if err == nil && bin == "node" {
 		_, err = os.Stat(filepath.Join(Root(), "tests", "node", "node_modules", "socket.io-client"))
