@@ -2,6 +2,7 @@ package components
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -560,5 +561,35 @@ func TestHubCABundle(t *testing.T) {
 				t.Errorf("CA bundle not mounted: %v", d.Prefixed("spec.template.spec.volumes"))
 			}
 		})
+	}
+}
+
+// The Issuer (a CustomResource) must ask for the same provider version as the
+// typed resources, i.e. the SDK version go.mod requires.
+func TestKubernetesVersionMatchesGoMod(t *testing.T) {
+	t.Parallel()
+	mod, err := os.ReadFile("../../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want string
+	for _, line := range strings.Split(string(mod), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == kubernetesSDK {
+			want = strings.TrimPrefix(f[1], "v")
+		}
+	}
+	if want == "" {
+		t.Fatalf("go.mod does not require %s", kubernetesSDK)
+	}
+	opts := kubernetesVersion()
+	if len(opts) != 1 {
+		t.Fatalf("kubernetesVersion() = %d options, want 1 (version %s)", len(opts), want)
+	}
+	got, err := pulumi.NewResourceOptions(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != want {
+		t.Fatalf("provider version = %q, want %q from go.mod", got.Version, want)
 	}
 }

@@ -205,7 +205,7 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 				Name: pulumi.String(SelfSignedIssuer), Namespace: a.Namespace, Labels: labels,
 			},
 			OtherFields: kubernetes.UntypedArgs{"spec": map[string]any{"selfSigned": map[string]any{}}},
-		}, parent)
+		}, append([]pulumi.ResourceOption{parent}, kubernetesVersion()...)...)
 		if err != nil {
 			return nil, err
 		}
