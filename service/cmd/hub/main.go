@@ -13,6 +13,11 @@ import (
 	"os/signal"
 	"syscall"
 
+	// The hub image is FROM scratch: without a system CA bundle, rediss://
+	// to a managed Redis would fail. The fallback roots are used only when
+	// the system has none.
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/hubkit/hubkit/service/hub"
 )
 
