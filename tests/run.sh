@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
 ./tests/setup.sh
+export PATH="${HUBKIT_TOOLS:-$HOME/.cache/hubkit-tools}/bin:$PATH"
 ./tests/lint.sh
 
 # Heavy tools for the kit's real preview/up tests, cached outside the checkout.

@@ -3,7 +3,7 @@
 #   - redis-server and haproxy from Debian
 #   - the Node peers (socket.io-client, socket.io, redis adapters) from the
 #     committed lockfile in tests/node
-#   - staticcheck into the tool cache
+#   - staticcheck and actionlint into the tool cache
 # Heavy tools (Pulumi CLI, Kubernetes control plane) are built by the scripts
 # under tests/tools, which cache their output outside the checkout.
 set -euo pipefail
@@ -27,8 +27,15 @@ if [ ! -d tests/node/node_modules ] || [ tests/node/package-lock.json -nt tests/
 	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 fi
 
+# Go-installed linters, pinned, into the tool cache (tests/run.sh puts its
+# bin on PATH).
 tools="${HUBKIT_TOOLS:-$HOME/.cache/hubkit-tools}"
-if ! [ -x "$tools/bin/staticcheck" ]; then
-	echo "setup: installing staticcheck into $tools/bin"
-	GOBIN="$tools/bin" go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
-fi
+install_tool() { # name module@version
+	if ! [ -x "$tools/bin/$1" ] || ! grep -qx "$2" "$tools/bin/.$1.version" 2>/dev/null; then
+		echo "setup: go install $2 into $tools/bin"
+		GOBIN="$tools/bin" go install "$2"
+		echo "$2" >"$tools/bin/.$1.version"
+	fi
+}
+install_tool staticcheck honnef.co/go/tools/cmd/staticcheck@v0.8.2
+install_tool actionlint github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
