@@ -63,10 +63,12 @@ type Conn struct {
 
 	// websocket
 	ws      *websocket.Conn
-	writing bool // a writer goroutine owns c.ws writes (and its closing)
+	wire    *wire // data frames of ws go here
+	writing bool  // a writer (goroutine, or Send's inline attempt) owns c.wire's data writes and ws's closing
 
 	// upgrade
 	probe        *websocket.Conn
+	probeWire    *wire
 	probing      bool // "2probe" answered, "5" not yet received
 	upgraded     bool
 	upgradeTimer *time.Timer
@@ -126,6 +128,14 @@ func (c *Conn) Send(msgs ...Message) error {
 		c.srv.cfg.Logger.Debug("engineio: write queue full", "sid", c.id)
 		c.closeNow(ReasonSlowConsumer)
 		return ErrQueueFull
+	}
+	if c.transport == TransportWebSocket && c.opened && !c.writing && c.ws != nil && len(c.queue) == 0 && c.wire.raw != nil {
+		// The writer is idle: try the socket right here, without a goroutine.
+		c.writing = true
+		wr := c.wire
+		c.mu.Unlock()
+		c.sendInline(wr, msgs)
+		return nil
 	}
 	for _, m := range msgs {
 		c.queue = append(c.queue, packet{typ: packetMessage, data: m.Data, binary: m.Binary})

@@ -14,9 +14,28 @@
 // ReasonSlowConsumer. A Message's Data passed to Send must not be modified
 // afterwards (the same bytes may be queued on many sessions).
 //
-// Resource budget: an idle websocket session holds one goroutine (its reader);
-// a writer goroutine runs only while the queue is non-empty, and heartbeats
+// Resource budget: an idle websocket session holds one goroutine (its
+// reader, started by the Server: the request's goroutine returns after the
+// hijack, so net/http's buffers and the handshake's stack are freed), a
+// 512-byte read buffer and a 256-byte buffer for control frames; heartbeats
 // use timers rather than goroutines.
+//
+// # Websocket write path
+//
+// coder/websocket does the handshake, reads, and writes control frames
+// (pong, close). Data frames are encoded by this package into a per-session
+// pending buffer (taken from a pool while non-empty) and sent with as few
+// write(2) calls as the socket allows:
+//
+//   - Send on an open session whose writer is idle tries the socket at once,
+//     from the caller's goroutine, without waiting: when the hijacked
+//     connection implements syscall.Conn (a *net.TCPConn, or a wrapper that
+//     exposes its socket) the frames are written with a non-blocking write on
+//     the descriptor. Whatever the socket does not take is left to a writer
+//     goroutine. Send still never blocks.
+//   - Otherwise (queue non-empty, socket full, TLS) the writer goroutine
+//     encodes the whole queue and writes it in one flush; every write that
+//     waits for the socket carries a deadline of Config.WriteTimeout.
 //
 // # Additions to the issue #2 API
 //

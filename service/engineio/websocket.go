@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
@@ -12,48 +11,54 @@ import (
 
 // accept completes a websocket handshake. The origin was already checked by
 // applyCORS, so coder/websocket's own same-origin check is skipped.
-func (s *Server) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+// Data frames are written through the returned wire, never through ws.
+func (s *Server) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn, *wire, error) {
+	hj := &hijacker{ResponseWriter: w, timeout: s.cfg.WriteTimeout}
+	ws, err := websocket.Accept(hj, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true,
 		CompressionMode:    websocket.CompressionDisabled,
 	})
 	if err != nil {
 		s.cfg.Logger.Debug("engineio: websocket accept failed", "err", err)
-		return nil, err
+		return nil, nil, err
 	}
 	ws.SetReadLimit(int64(s.cfg.MaxPayload))
-	return ws, nil
+	return ws, hj.wire, nil
 }
 
-// handshakeWebSocket opens a websocket-only session. The request's goroutine
-// becomes the session's reader.
+// handshakeWebSocket opens a websocket-only session. The session's reader is
+// a fresh goroutine: the request's goroutine returns, so net/http's
+// per-connection state (its 4 KiB read buffer, the request, a stack grown by
+// the handshake) is garbage once the connection is hijacked.
 func (s *Server) handshakeWebSocket(w http.ResponseWriter, r *http.Request, q map[string][]string) {
-	ws, err := s.accept(w, r)
+	ws, wr, err := s.accept(w, r)
 	if err != nil {
 		return
 	}
 	c := newConn(s, newHandshake(r, q), TransportWebSocket)
-	c.ws = ws
+	c.ws, c.wire = ws, wr
 	if !s.register(c) {
 		_ = ws.Close(websocket.StatusGoingAway, "")
 		return
 	}
 	c.open()
-	frame := append([]byte{packetOpen}, s.openPacket(c.id, false)...)
-	if err := c.writeDirect(ws, frame); err != nil {
+	if err := writeDirect(wr, packet{typ: packetOpen, data: s.openPacket(c.id, false)}); err != nil {
 		c.closeNow(ReasonTransportError)
 		return
 	}
 	c.start()
-	c.readLoop(ws)
+	s.goTracked(func() { c.readLoop(ws) })
 }
 
-// writeDirect writes one text frame with the write deadline, outside the
-// writer goroutine (open packet, "3probe").
-func (c *Conn) writeDirect(ws *websocket.Conn, frame []byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
-	defer cancel()
-	return ws.Write(ctx, websocket.MessageText, frame)
+// writeDirect writes one packet with the write deadline, outside the writer
+// goroutine (open packet, "3probe").
+func writeDirect(wr *wire, p packet) error {
+	if err := wr.appendPackets([]packet{p}); err != nil {
+		return err
+	}
+	wr.flushMu.Lock()
+	defer wr.flushMu.Unlock()
+	return wr.flushLocked()
 }
 
 // readLoop reads the session's websocket until it fails or is closed.
@@ -83,17 +88,15 @@ func (c *Conn) readLoop(ws *websocket.Conn) {
 	}
 }
 
-var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
 // writeLoop is the websocket writer: it runs while packets are queued, then
-// exits. It also performs the close of the websocket once the session is
-// closed (after flushing the queue on a graceful close).
+// exits. Each turn encodes the whole queue into the wire and sends it with
+// as few writes as the socket allows, each under the write deadline. It also
+// performs the close of the websocket once the session is closed (after
+// flushing the queue on a graceful close).
 func (c *Conn) writeLoop() {
-	bp := framePool.Get().(*[]byte)
-	defer framePool.Put(bp)
 	for {
 		c.mu.Lock()
-		ws := c.ws
+		ws, wr := c.ws, c.wire
 		if c.state == stateClosed {
 			reason := c.reason
 			c.mu.Unlock()
@@ -106,8 +109,18 @@ func (c *Conn) writeLoop() {
 				c.finalizeLocked(reason)
 				c.mu.Unlock()
 				c.afterFinalize()
+				if err := wr.flush(); err != nil {
+					reason = ReasonSlowConsumer // no close handshake on a dead socket
+				}
 				closeWebSocket(ws, reason)
 				return
+			}
+			if len(wr.pending()) > 0 { // left by Send's non-blocking attempt
+				c.mu.Unlock()
+				if err := wr.flush(); err != nil {
+					c.closeNow(ReasonTransportError)
+				}
+				continue
 			}
 			c.writing = false
 			c.mu.Unlock()
@@ -117,40 +130,52 @@ func (c *Conn) writeLoop() {
 		c.queue = nil
 		c.queueBytes = 0
 		c.mu.Unlock()
-		for i := range batch {
-			if err := c.writePacket(ws, batch[i], bp); err != nil {
-				// c.writing stays true: this goroutine closes ws next turn.
-				c.closeNow(ReasonTransportError)
-				break
-			}
-			batch[i] = packet{}
+		err := wr.appendPackets(batch)
+		clear(batch)
+		if err == nil {
+			err = wr.flush()
+		}
+		if err != nil {
+			// c.writing stays true: this goroutine closes ws next turn.
+			c.closeNow(ReasonTransportError)
 		}
 	}
 }
 
-// writePacket writes one packet as one frame: binary messages as binary
-// frames of raw bytes, everything else as text.
-func (c *Conn) writePacket(ws *websocket.Conn, p packet, bp *[]byte) error {
-	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.WriteTimeout)
-	defer cancel()
-	if p.binary {
-		return ws.Write(ctx, websocket.MessageBinary, p.data)
+// sendInline tries to write msgs at once from Send's goroutine, without
+// waiting: the caller has made itself the writer (c.writing) with an empty
+// queue on an open websocket session, and holds no lock. What the socket does
+// not take at once is left to a writer goroutine, as is anything queued or a
+// close that happened meanwhile.
+func (c *Conn) sendInline(wr *wire, msgs []Message) {
+	err := wr.appendMessages(msgs)
+	done := false
+	if err == nil && wr.flushMu.TryLock() {
+		done, err = wr.tryFlushLocked()
+		wr.flushMu.Unlock()
 	}
-	b := append((*bp)[:0], p.typ)
-	b = append(b, p.data...)
-	*bp = b
-	return ws.Write(ctx, websocket.MessageText, b)
+	if err != nil {
+		c.closeNow(ReasonTransportError)
+	}
+	c.mu.Lock()
+	if done && len(c.queue) == 0 && c.state == stateOpen {
+		c.writing = false
+	} else {
+		c.srv.goTracked(c.writeLoop)
+	}
+	c.mu.Unlock()
 }
 
 // upgradeWebSocket runs the upgrade dance on a websocket opened with the sid
 // of a polling session: "2probe" → "3probe", then "5" switches the session to
-// this websocket, whose goroutine then becomes the session reader.
+// this websocket, whose reader goroutine then becomes the session reader. As
+// in handshakeWebSocket, the request's goroutine returns after the accept.
 func (s *Server) upgradeWebSocket(w http.ResponseWriter, r *http.Request, c *Conn) {
 	if s.cfg.DisableUpgrades {
 		s.fail(w, true, CodeBadRequest, "")
 		return
 	}
-	ws, err := s.accept(w, r)
+	ws, wr, err := s.accept(w, r)
 	if err != nil {
 		return
 	}
@@ -161,10 +186,15 @@ func (s *Server) upgradeWebSocket(w http.ResponseWriter, r *http.Request, c *Con
 		_ = ws.Close(websocket.StatusPolicyViolation, "")
 		return
 	}
-	c.probe = ws
+	c.probe, c.probeWire = ws, wr
 	c.upgradeTimer = time.AfterFunc(s.cfg.UpgradeTimeout, func() { c.abortProbe(ws) })
 	c.mu.Unlock()
+	s.goTracked(func() { c.probeLoop(ws, wr) })
+}
 
+// probeLoop reads the probe websocket until the upgrade completes (then it
+// reads the session) or fails.
+func (c *Conn) probeLoop(ws *websocket.Conn, wr *wire) {
 	ctx := context.Background()
 	for {
 		typ, data, err := ws.Read(ctx)
@@ -174,7 +204,7 @@ func (s *Server) upgradeWebSocket(w http.ResponseWriter, r *http.Request, c *Con
 		}
 		switch {
 		case typ == websocket.MessageText && string(data) == "2probe":
-			if c.writeDirect(ws, []byte("3probe")) != nil {
+			if writeDirect(wr, packet{typ: packetPong, data: []byte("probe")}) != nil {
 				c.abortProbe(ws)
 				return
 			}
@@ -210,7 +240,8 @@ func (c *Conn) switchTo(ws *websocket.Conn) bool {
 	c.upgradeTimer.Stop()
 	c.upgraded = true
 	c.transport = TransportWebSocket
-	c.ws = ws
+	c.ws, c.wire = ws, c.probeWire
+	c.probeWire = nil
 	c.opened = true
 	c.signalLocked() // a poll still held gets "1", as in Node
 	c.kickLocked()
@@ -236,7 +267,7 @@ func (c *Conn) abortProbe(ws *websocket.Conn) {
 func (c *Conn) takeProbeLocked() *websocket.Conn {
 	p := c.probe
 	if p != nil {
-		c.probe = nil
+		c.probe, c.probeWire = nil, nil
 		c.probing = false
 		c.upgradeTimer.Stop()
 	}

@@ -1,8 +1,10 @@
 package hub
 
 import (
+	"errors"
 	"net"
 	"sync"
+	"syscall"
 )
 
 // connTracker wraps a listener so that every accepted connection — HTTP,
@@ -79,4 +81,13 @@ func (c *trackedConn) Close() error {
 		err = c.Conn.Close()
 	})
 	return err
+}
+
+// SyscallConn exposes the socket of a TCP connection, so that the websocket
+// writer can try a write without parking a goroutine (engineio's inline send).
+func (c *trackedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.New("hub: connection has no socket")
 }
