@@ -58,6 +58,9 @@ func writeDirect(wr *wire, p packet) error {
 	}
 	wr.flushMu.Lock()
 	defer wr.flushMu.Unlock()
+	if done, err := wr.tryFlushLocked(); done || err != nil {
+		return err // the usual case: no deadline timer is armed on the socket
+	}
 	return wr.flushLocked()
 }
 

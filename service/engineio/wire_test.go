@@ -219,3 +219,29 @@ func TestSendInlineRace(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestSendInlineNoWriterGoroutine: a Send to an idle websocket session whose
+// socket has room is written from the caller's goroutine; the only goroutine
+// the server runs for the session stays its reader.
+func TestSendInlineNoWriterGoroutine(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Config{}, false)
+	ws, _, s := ts.dialSession()
+	running := func() int {
+		ts.eio.goMu.Lock()
+		defer ts.eio.goMu.Unlock()
+		return ts.eio.running
+	}
+	eventually(t, "the open packet's writer to finish", func() bool { return running() == 1 })
+	for i := 0; i < 50; i++ {
+		if err := s.conn.Send(Message{Data: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatal(err)
+		}
+		if n := running(); n != 1 {
+			t.Fatalf("send %d: %d server goroutines, want only the reader", i, n)
+		}
+		if _, got := read(t, ws); got != fmt.Sprintf("4%d", i) {
+			t.Fatalf("send %d: read %q", i, got)
+		}
+	}
+}
