@@ -126,6 +126,9 @@ func runWorker(ctx context.Context, in io.Reader, out io.Writer, log *slog.Logge
 	defer w.closeAll()
 
 	ready, err := w.connect(ctx)
+	if err == nil && ready.Failed > 0 {
+		w.log.Warn("clients failed to connect", "failed", ready.Failed, "connected", ready.Connected, "first_errors", ready.Errors)
+	}
 	if err != nil {
 		_ = enc.Encode(envelope{Type: "fatal", Error: err.Error()})
 		return err
@@ -143,6 +146,9 @@ func runWorker(ctx context.Context, in io.Reader, out io.Writer, log *slog.Logge
 			return nil
 		case "publish":
 			res := w.publishPhase(ctx, cmd)
+			for _, e := range res.Errors {
+				w.log.Warn("phase error", "phase", res.Phase, "error", e)
+			}
 			if err := enc.Encode(envelope{Type: "phase", Phase: res}); err != nil {
 				return err
 			}
