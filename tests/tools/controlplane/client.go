@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Client is a minimal REST client for the test API server, authenticated as a
@@ -25,6 +27,7 @@ type APIError struct {
 	Code         int
 	Reason       string // metav1.Status reason, e.g. "NotFound"
 	Message      string // the server's message
+	retryAfter   int    // Retry-After seconds, 0 if absent
 }
 
 func (e *APIError) Error() string {
@@ -37,20 +40,49 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.Code == http.StatusNotFound
 }
 
+// maxThrottled bounds how often Do repeats a request the API server refused
+// with 429 (it did not process it: safe to repeat for every method).
+const maxThrottled = 20
+
 // Do sends body (JSON-encoded unless nil or []byte) to path and decodes a 2xx
 // answer into out when out is non-nil. PATCH requests use a merge patch.
+// A 429 answer (throttling, or "storage is (re)initializing" right after a
+// CRD is installed) is retried after its Retry-After, at most 2s each time.
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
-	var r io.Reader
+	var payload []byte
 	switch b := body.(type) {
 	case nil:
 	case []byte:
-		r = bytes.NewReader(b)
+		payload = b
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			return err
 		}
-		r = bytes.NewReader(j)
+		payload = j
+	}
+	for try := 1; ; try++ {
+		err := c.do(ctx, method, path, payload, body != nil, out)
+		var ae *APIError
+		if try >= maxThrottled || !errors.As(err, &ae) || ae.Code != http.StatusTooManyRequests {
+			return err
+		}
+		wait := time.Duration(ae.retryAfter) * time.Second
+		if wait <= 0 || wait > 2*time.Second {
+			wait = 2 * time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (c *Client) do(ctx context.Context, method, path string, payload []byte, hasBody bool, out any) error {
+	var r io.Reader
+	if hasBody {
+		r = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
 	if err != nil {
@@ -81,7 +113,8 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		if json.Unmarshal(data, &st) != nil || st.Message == "" {
 			st.Message = strings.TrimSpace(string(data))
 		}
-		return &APIError{Method: method, Path: path, Code: resp.StatusCode, Reason: st.Reason, Message: st.Message}
+		retryAfter, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		return &APIError{Method: method, Path: path, Code: resp.StatusCode, Reason: st.Reason, Message: st.Message, retryAfter: retryAfter}
 	}
 	if out == nil {
 		return nil
