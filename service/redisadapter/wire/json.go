@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/hubkit/hubkit/service/socketio/parser"
 )
 
 // AppendJSON appends v as JavaScript's JSON.stringify would write it: no
@@ -25,7 +27,7 @@ func AppendJSON(dst []byte, v Value) []byte {
 	case Int, Uint, Float:
 		return appendJSNumber(dst, v)
 	case String:
-		return appendJSString(dst, v.s)
+		return parser.AppendString(dst, v.s)
 	case Binary:
 		return AppendJSON(dst, v.bufferJSON())
 	case Array:
@@ -48,7 +50,7 @@ func AppendJSON(dst []byte, v Value) []byte {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendJSString(dst, m.Key)
+			dst = parser.AppendString(dst, m.Key)
 			dst = append(dst, ':')
 			dst = AppendJSON(dst, m.Val)
 		}
@@ -83,57 +85,6 @@ func appendJSNumber(dst []byte, v Value) []byte {
 	dst = append(dst, mant...)
 	dst = append(dst, 'e', sign)
 	return append(dst, exp...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSString quotes s the way JSON.stringify does. Invalid UTF-8 is
-// written as U+FFFD.
-func appendJSString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				dst = append(dst, s[start:i]...)
-				dst = append(dst, "\ufffd"...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"':
-			dst = append(dst, '\\', '"')
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // ParseJSON parses one JSON text into a Value, keeping key order. Numbers
