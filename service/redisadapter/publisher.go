@@ -73,16 +73,7 @@ func (p *publisher) run() {
 			p.drain(batch)
 			return
 		}
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < p.maxBatch {
-			select {
-			case it := <-p.queue:
-				batch = append(batch, it)
-			default:
-				break fill
-			}
-		}
+		batch = p.fill(append(batch[:0], first))
 		p.flush(batch)
 	}
 }
@@ -90,21 +81,26 @@ func (p *publisher) run() {
 func (p *publisher) drain(batch []pubItem) {
 	deadline := time.Now().Add(2 * time.Second)
 	for time.Now().Before(deadline) {
-		batch = batch[:0]
-	fill:
-		for len(batch) < p.maxBatch {
-			select {
-			case it := <-p.queue:
-				batch = append(batch, it)
-			default:
-				break fill
-			}
-		}
+		batch = p.fill(batch[:0])
 		if len(batch) == 0 {
 			return
 		}
 		p.flush(batch)
 	}
+}
+
+// fill appends what is already queued to batch, without waiting, up to
+// maxBatch items.
+func (p *publisher) fill(batch []pubItem) []pubItem {
+	for len(batch) < p.maxBatch {
+		select {
+		case it := <-p.queue:
+			batch = append(batch, it)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (p *publisher) flush(batch []pubItem) {
