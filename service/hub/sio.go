@@ -196,26 +196,8 @@ func (x *SocketIO) onConnection(s *socketio.Socket) {
 			}
 		}
 	}
-	s.On(EventJoin, func(args socketio.Args, ack socketio.AckFunc) {
-		room, ok := StringArg(args, 0)
-		a := Ack{Error: "join(room, ack): room must be a string"}
-		if ok {
-			a = x.contract.Join(sess, room)
-		} else {
-			x.metrics.Error("join_bad_args")
-		}
-		x.reply(s, EventJoin, ack, a)
-	})
-	s.On(EventLeave, func(args socketio.Args, ack socketio.AckFunc) {
-		room, ok := StringArg(args, 0)
-		a := Ack{Error: "leave(room, ack): room must be a string"}
-		if ok {
-			a = x.contract.Leave(sess, room)
-		} else {
-			x.metrics.Error("leave_bad_args")
-		}
-		x.reply(s, EventLeave, ack, a)
-	})
+	x.onRoomEvent(s, EventJoin, func(room string) Ack { return x.contract.Join(sess, room) })
+	x.onRoomEvent(s, EventLeave, func(room string) Ack { return x.contract.Leave(sess, room) })
 	s.On(EventPublish, func(args socketio.Args, ack socketio.AckFunc) {
 		room, okRoom := StringArg(args, 0)
 		event, okEvent := StringArg(args, 1)
@@ -261,6 +243,22 @@ func (x *SocketIO) expireAt(s *socketio.Socket, g Grants) *time.Timer {
 
 // slowConsumerReason is engineio.ReasonSlowConsumer as socketio reports it.
 const slowConsumerReason = "slow consumer"
+
+// onRoomEvent handles an "<event>(room, ack)" event: a string room goes to
+// op, anything else is answered with an error and counted as
+// "<event>_bad_args".
+func (x *SocketIO) onRoomEvent(s *socketio.Socket, event string, op func(room string) Ack) {
+	s.On(event, func(args socketio.Args, ack socketio.AckFunc) {
+		room, ok := StringArg(args, 0)
+		a := Ack{Error: event + "(room, ack): room must be a string"}
+		if ok {
+			a = op(room)
+		} else {
+			x.metrics.Error(event + "_bad_args")
+		}
+		x.reply(s, event, ack, a)
+	})
+}
 
 // reply acks a contract call; without an ack callback a failure is emitted
 // as EventError so that it is never silent.
