@@ -7,17 +7,22 @@ import (
 	"github.com/hubkit/hubkit/service/adapter"
 )
 
-// base is what the classic and sharded namespace adapters share: the local
-// room registry, the namespace, request bookkeeping and the set of local
-// rooms (to skip messages for rooms this node does not have).
+// base is what the namespace adapters of every mode share: the local room
+// registry, the namespace, request bookkeeping, the set of local rooms (to
+// skip messages for rooms this node does not have) and the cluster-wide
+// operations written once for every mode (remote.go).
 type base struct {
 	*adapter.Memory
-	c    *Cluster
-	nsp  adapter.Namespace
-	name string
-	uid  string
-	reqs requests
-	acks ackRequests
+	c     *Cluster
+	nsp   adapter.Namespace
+	name  string
+	uid   string
+	newID func() string // this mode's uids and request ids
+	// sendOp sends socketsJoin/socketsLeave/disconnectSockets to the other
+	// servers, in this mode's encoding.
+	sendOp func(op remoteOp, opts adapter.BroadcastOptions, rooms []string, closeConn bool)
+	reqs   requests
+	acks   ackRequests
 
 	roomsMu sync.RWMutex
 	rooms   map[string]struct{}
@@ -25,8 +30,18 @@ type base struct {
 	closeOnce sync.Once
 }
 
-func (b *base) init(c *Cluster, nsp adapter.Namespace, uid string, onCreate, onDelete func(string)) error {
-	b.c, b.nsp, b.name, b.uid = c, nsp, nsp.Name(), uid
+// modeHooks is what a mode gives base.init.
+type modeHooks struct {
+	newID              func() string // uids and request ids
+	sendOp             func(op remoteOp, opts adapter.BroadcastOptions, rooms []string, closeConn bool)
+	onCreate, onDelete func(room string) // optional
+}
+
+func (b *base) init(c *Cluster, nsp adapter.Namespace, h modeHooks) error {
+	b.c, b.nsp, b.name = c, nsp, nsp.Name()
+	b.newID, b.sendOp = h.newID, h.sendOp
+	b.uid = b.newID()
+	onCreate, onDelete := h.onCreate, h.onDelete
 	b.rooms = map[string]struct{}{}
 	mem, err := adapter.NewMemory(adapter.MemoryConfig{
 		Namespace: nsp,

@@ -2,7 +2,6 @@ package redisadapter
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/hubkit/hubkit/service/adapter"
@@ -24,7 +23,8 @@ var _ adapter.Adapter = (*classicAdapter)(nil)
 
 func newClassic(c *Cluster, nsp adapter.Namespace) (*classicAdapter, error) {
 	a := &classicAdapter{}
-	if err := a.init(c, nsp, randomUID(6), nil, nil); err != nil {
+	err := a.init(c, nsp, modeHooks{newID: func() string { return randomUID(6) }, sendOp: a.publishOp})
+	if err != nil {
 		return nil, err
 	}
 	p := c.cfg.Prefix
@@ -121,25 +121,15 @@ func (a *classicAdapter) onRequest(payload []byte) {
 		if a.reqs.get(r.RequestID) != nil || r.RequestID == "" {
 			return
 		}
-		local, _ := a.Memory.FetchSockets(bg, adapterOpts(*r.Opts))
-		infos := make([]wire.SocketInfo, len(local))
-		for i, s := range local {
-			infos[i] = socketInfoToWire(s)
-		}
-		a.respond(wire.FetchResponse(r.RequestID, infos))
+		a.respond(wire.FetchResponse(r.RequestID, a.localSocketInfos(*r.Opts)))
 	case wire.ReqServerSideEmit:
 		if r.UID == a.uid {
 			return
 		}
-		args := valueToArgs(r.Data)
-		if r.RequestID == "" {
-			a.serverSideEmitLocal(args, nil)
-			return
-		}
 		rid := r.RequestID
-		a.serverSideEmitLocal(args, once(func(ack []any) {
-			a.respond(wire.ServerSideEmitResponse(rid, firstArg(ack)))
-		}))
+		a.serverSideEmitFrom(r.Data, rid, func(ack wire.Value) {
+			a.respond(wire.ServerSideEmitResponse(rid, ack))
+		})
 	case wire.ReqBroadcast:
 		if a.acks.get(r.RequestID) != nil {
 			return // our own
@@ -149,9 +139,9 @@ func (a *classicAdapter) onRequest(payload []byte) {
 			return
 		}
 		rid := r.RequestID
-		_ = a.Memory.BroadcastWithAck(bg, packetFromWire(r.Packet), adapterOpts(*r.Opts),
+		a.broadcastWithAckFrom(r.Packet, *r.Opts,
 			func(n int) { a.respond(wire.ClientCountResponse(rid, n)) },
-			func(args []any) { a.respond(wire.BroadcastAckResponse(rid, firstArg(args))) })
+			func(ack wire.Value) { a.respond(wire.BroadcastAckResponse(rid, ack)) })
 	}
 }
 
@@ -229,38 +219,22 @@ func (a *classicAdapter) onResponse(payload []byte) {
 // Broadcast publishes p to the other nodes (unless Local) and delivers it
 // to the local sockets.
 func (a *classicAdapter) Broadcast(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions) error {
-	if !opts.Flags.Local {
-		data, err := argsToValue(p.Args)
-		if err != nil {
-			return err
-		}
+	return a.broadcast(ctx, p, opts, func(data wire.Value) {
 		msg := wire.Broadcast{UID: a.uid, Packet: wire.Packet{Type: wire.PacketTypeEvent, Data: data, NSP: a.name}, Opts: wireOpts(opts)}
 		a.c.publish(wire.BroadcastChannel(a.c.cfg.Prefix, a.name, opts.Rooms), msg.Encode())
-	}
-	return a.Memory.Broadcast(ctx, p, opts)
+	})
 }
 
 // BroadcastWithAck publishes a broadcast request whose answers (client
 // counts, then acks) are routed to clientCount and ack until the flags'
 // timeout, and broadcasts locally.
 func (a *classicAdapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions, clientCount func(int), ack adapter.AckFunc) error {
-	if !opts.Flags.Local {
-		data, err := argsToValue(p.Args)
-		if err != nil {
-			return err
-		}
-		rid := randomUID(6)
-		ttl := opts.Flags.Timeout
-		if ttl <= 0 {
-			ttl = a.c.cfg.RequestTimeout
-		}
-		a.acks.add(rid, &ackRequest{clientCount: clientCount, ack: ack}, ttl)
+	return a.broadcastWithAck(ctx, p, opts, clientCount, ack, func(rid string, data wire.Value) {
 		o := wireOpts(opts)
 		req := wire.Request{UID: a.uid, RequestID: rid, Type: wire.ReqBroadcast,
 			Packet: wire.Packet{Type: wire.PacketTypeEvent, Data: data, NSP: a.name}, Opts: &o}
 		a.c.publish(a.reqChannel, req.Encode())
-	}
-	return a.Memory.BroadcastWithAck(ctx, p, opts, clientCount, ack)
+	})
 }
 
 // ServerCount is the number of subscribers of the request channel.
@@ -268,51 +242,30 @@ func (a *classicAdapter) ServerCount(ctx context.Context) (int, error) {
 	return a.c.numSub(ctx, a.reqChannel)
 }
 
-func (a *classicAdapter) request(ctx context.Context, req wire.Request, expected int) (*pending, error) {
-	req.UID = a.uid
-	req.RequestID = randomUID(6)
-	p := a.reqs.start(req.RequestID, expected)
-	if !a.c.publish(a.reqChannel, req.Encode()) {
-		a.reqs.end(req.RequestID)
-		return p, ErrQueueFull
+// send returns the sendFunc that publishes req, from this node, under a
+// request id on the request channel.
+func (a *classicAdapter) send(req wire.Request) sendFunc {
+	return func(rid string) bool {
+		req.UID, req.RequestID = a.uid, rid
+		return a.c.publish(a.reqChannel, req.Encode())
 	}
-	return p, a.reqs.wait(ctx, req.RequestID, p, a.c.cfg.RequestTimeout, a.c.m)
 }
 
 // FetchSockets returns the matching local sockets plus those of every
 // other node. On timeout it returns what it collected and an error
 // wrapping ErrTimeout.
 func (a *classicAdapter) FetchSockets(ctx context.Context, opts adapter.BroadcastOptions) ([]adapter.SocketInfo, error) {
-	local, _ := a.Memory.FetchSockets(ctx, opts)
-	if opts.Flags.Local {
-		return local, nil
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return local, err
-	}
-	if n <= 1 {
-		return local, nil
-	}
 	o := wire.Opts{Rooms: opts.Rooms, Except: opts.Except}
-	p, err := a.request(ctx, wire.Request{Type: wire.ReqRemoteFetch, Opts: &o}, n-1)
-	p.mu.Lock()
-	out := append(local, p.sockets...)
-	p.mu.Unlock()
-	if err != nil {
-		return out, fmt.Errorf("redisadapter: fetchSockets: %w", err)
-	}
-	return out, nil
+	return a.fetchSockets(ctx, opts, a.ServerCount, a.send(wire.Request{Type: wire.ReqRemoteFetch, Opts: &o}))
 }
 
 // AllRooms returns the rooms of every node (Node's adapter.allRooms()).
 func (a *classicAdapter) AllRooms(ctx context.Context) ([]string, error) {
 	local := a.Memory.Rooms()
-	n, err := a.ServerCount(ctx)
-	if err != nil || n <= 1 {
+	p, err := a.askOthers(ctx, a.ServerCount, a.send(wire.Request{Type: wire.ReqAllRooms}))
+	if p == nil {
 		return local, err
 	}
-	p, err := a.request(ctx, wire.Request{Type: wire.ReqAllRooms}, n-1)
 	p.mu.Lock()
 	seen := make(map[string]struct{}, len(local)+len(p.rooms))
 	out := make([]string, 0, len(local)+len(p.rooms))
@@ -326,34 +279,19 @@ func (a *classicAdapter) AllRooms(ctx context.Context) ([]string, error) {
 	return out, err
 }
 
-func (a *classicAdapter) remoteOp(ctx context.Context, opts adapter.BroadcastOptions, t wire.RequestType, rooms []string, closeConn bool) {
+// publishOp publishes socketsJoin/socketsLeave/disconnectSockets on the
+// request channel.
+func (a *classicAdapter) publishOp(op remoteOp, opts adapter.BroadcastOptions, rooms []string, closeConn bool) {
+	t := wire.ReqRemoteJoin
+	switch op {
+	case opLeave:
+		t = wire.ReqRemoteLeave
+	case opDisconnect:
+		t = wire.ReqRemoteDisconnect
+	}
 	o := wire.Opts{Rooms: opts.Rooms, Except: opts.Except}
 	req := wire.Request{UID: a.uid, Type: t, Opts: &o, Rooms: rooms, Close: closeConn}
 	a.c.publish(a.reqChannel, req.Encode())
-}
-
-// AddSockets makes the matching sockets of every node join rooms.
-func (a *classicAdapter) AddSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
-	if !opts.Flags.Local {
-		a.remoteOp(ctx, opts, wire.ReqRemoteJoin, rooms, false)
-	}
-	return a.Memory.AddSockets(ctx, opts, rooms)
-}
-
-// DelSockets makes the matching sockets of every node leave rooms.
-func (a *classicAdapter) DelSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
-	if !opts.Flags.Local {
-		a.remoteOp(ctx, opts, wire.ReqRemoteLeave, rooms, false)
-	}
-	return a.Memory.DelSockets(ctx, opts, rooms)
-}
-
-// DisconnectSockets disconnects the matching sockets of every node.
-func (a *classicAdapter) DisconnectSockets(ctx context.Context, opts adapter.BroadcastOptions, closeConn bool) error {
-	if !opts.Flags.Local {
-		a.remoteOp(ctx, opts, wire.ReqRemoteDisconnect, nil, closeConn)
-	}
-	return a.Memory.DisconnectSockets(ctx, opts, closeConn)
 }
 
 // ServerSideEmit sends args to the other nodes.
@@ -374,16 +312,5 @@ func (a *classicAdapter) ServerSideEmitWithAck(ctx context.Context, args []any) 
 	if err != nil {
 		return nil, err
 	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n-1 <= 0 {
-		return nil, nil
-	}
-	p, err := a.request(ctx, wire.Request{Type: wire.ReqServerSideEmit, Data: data}, n-1)
-	p.mu.Lock()
-	out := p.responses
-	p.mu.Unlock()
-	return out, err
+	return a.serverSideEmitWithAck(ctx, a.ServerCount, a.send(wire.Request{Type: wire.ReqServerSideEmit, Data: data}))
 }

@@ -42,6 +42,13 @@
 //	io, err := socketio.New(socketio.Config{Adapter: cl.Factory()})
 //	// readiness: cl.Ready; on shutdown: io.Close(), then cl.Close() last.
 //
+// Code layout: what the three modes do alike is written once. base (base.go,
+// remote.go) holds the local rooms, request bookkeeping and the
+// cluster-wide operations (socketsJoin & co, fetchSockets,
+// serverSideEmitWithAck, broadcasts with acks); msgAdapter (msgadapter.go)
+// adds the ClusterMessage handling the sharded and streams modes share. Each
+// mode's file keeps only its channels, its encoding and how it sends.
+//
 // Cluster-wide operations beyond the adapter.Adapter interface: the classic
 // namespace adapter also has AllRooms(ctx) (Node's adapter.allRooms()),
 // reachable by type assertion.

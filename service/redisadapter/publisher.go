@@ -61,46 +61,11 @@ func (p *publisher) enqueue(it pubItem) bool {
 	}
 }
 
+// run publishes the queue in pipelined batches until stop, then what is
+// still queued (bounded in time).
 func (p *publisher) run() {
 	defer close(p.done)
-	batch := make([]pubItem, 0, p.maxBatch)
-	for {
-		var first pubItem
-		select {
-		case first = <-p.queue:
-		case <-p.stop:
-			// drain what is queued, bounded in time
-			p.drain(batch)
-			return
-		}
-		batch = p.fill(append(batch[:0], first))
-		p.flush(batch)
-	}
-}
-
-func (p *publisher) drain(batch []pubItem) {
-	deadline := time.Now().Add(2 * time.Second)
-	for time.Now().Before(deadline) {
-		batch = p.fill(batch[:0])
-		if len(batch) == 0 {
-			return
-		}
-		p.flush(batch)
-	}
-}
-
-// fill appends what is already queued to batch, without waiting, up to
-// maxBatch items.
-func (p *publisher) fill(batch []pubItem) []pubItem {
-	for len(batch) < p.maxBatch {
-		select {
-		case it := <-p.queue:
-			batch = append(batch, it)
-		default:
-			return batch
-		}
-	}
-	return batch
+	runBatches(p.queue, p.stop, p.maxBatch, p.flush)
 }
 
 func (p *publisher) flush(batch []pubItem) {

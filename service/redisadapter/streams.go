@@ -2,7 +2,6 @@ package redisadapter
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -46,11 +45,9 @@ import (
 //     whole window at any event rate; Redis holds about rate × window
 //     entries. (A Node replica in the cluster still trims to ~10,000.)
 type streamsAdapter struct {
-	base
-	core        *streamsCore
-	channel     string // socket.io#<nsp>#
-	respChannel string // socket.io#<nsp>#<uid>#
-	window      time.Duration
+	msgAdapter
+	core   *streamsCore
+	window time.Duration
 
 	// fenceMu is held while an entry is delivered and while a restored
 	// socket joins its rooms.
@@ -71,12 +68,12 @@ func newStreams(c *Cluster, nsp adapter.Namespace) (*streamsAdapter, error) {
 		return nil, err
 	}
 	a := &streamsAdapter{core: core, window: c.cfg.RecoveryWindow, fences: map[string]*fence{}}
-	if err := a.init(c, nsp, randomHex(8), nil, nil); err != nil {
+	err = a.initMsg(c, nsp, wire.ClusterMessage.EncodeMsgpack, "redisadapter: streams: ignoring malformed message",
+		func(m wire.ClusterMessage) { a.xadd(m, nil) }, nil, nil)
+	if err != nil {
 		return nil, err
 	}
 	a.live.init(a)
-	a.channel = wire.ShardedChannel(c.cfg.Prefix, a.name)
-	a.respChannel = wire.ShardedRoomChannel(c.cfg.Prefix, a.name, a.uid)
 	core.add(a)
 	c.register(a.channel, a)
 	if err := c.subscribe(context.Background(), subChannel, a.channel, a.respChannel); err != nil {
@@ -105,17 +102,6 @@ func (a *streamsAdapter) xadd(m wire.ClusterMessage, onErr func()) {
 	if !a.core.enqueue(op) && onErr != nil {
 		onErr()
 	}
-}
-
-// publishMsg sends an ephemeral message over pub/sub, msgpack-encoded.
-func (a *streamsAdapter) publishMsg(m wire.ClusterMessage) bool {
-	m.UID, m.NSP = a.uid, a.name
-	return a.c.publish(a.channel, m.EncodeMsgpack())
-}
-
-func (a *streamsAdapter) publishResponse(requester string, m wire.ClusterMessage) {
-	m.UID, m.NSP = a.uid, a.name
-	a.c.publish(wire.ShardedRoomChannel(a.c.cfg.Prefix, a.name, requester), m.EncodeMsgpack())
 }
 
 // onEntry handles one stream entry, on the reader goroutine, in stream
@@ -158,90 +144,18 @@ func (a *streamsAdapter) deliver(id string, m wire.ClusterMessage) {
 }
 
 // onClusterMessage handles a message of another replica (from the stream
-// or from pub/sub).
+// or from pub/sub); a MsgBroadcast here is one with acks (ephemeral).
 func (a *streamsAdapter) onClusterMessage(m wire.ClusterMessage) {
 	if m.Type.IsResponse() {
 		a.onResponse(m)
 		return
 	}
-	switch m.Type {
-	case wire.MsgBroadcast: // with acks (ephemeral)
-		rid, from := m.RequestID, m.UID
-		p := packetFromWire(m.Packet)
-		_ = a.Memory.BroadcastWithAck(bg, p, adapterOpts(m.Opts),
-			func(n int) {
-				a.publishResponse(from, wire.ClusterMessage{Type: wire.MsgBroadcastClientCount, RequestID: rid, ClientCount: n})
-			},
-			func(args []any) {
-				a.publishResponse(from, wire.ClusterMessage{Type: wire.MsgBroadcastAck, RequestID: rid, Ack: firstArg(args)})
-			})
-	case wire.MsgSocketsJoin:
-		_ = a.Memory.AddSockets(bg, adapterOpts(m.Opts), m.Rooms)
-	case wire.MsgSocketsLeave:
-		_ = a.Memory.DelSockets(bg, adapterOpts(m.Opts), m.Rooms)
-	case wire.MsgDisconnectSockets:
-		_ = a.Memory.DisconnectSockets(bg, adapterOpts(m.Opts), m.Close)
-	case wire.MsgFetchSockets:
-		local, _ := a.Memory.FetchSockets(bg, adapterOpts(m.Opts))
-		infos := make([]wire.SocketInfo, len(local))
-		for i, s := range local {
-			infos[i] = socketInfoToWire(s)
-		}
-		a.publishResponse(m.UID, wire.ClusterMessage{Type: wire.MsgFetchSocketsResponse, RequestID: m.RequestID, Sockets: infos})
-	case wire.MsgServerSideEmit:
-		args := valueToArgs(m.Args)
-		if m.RequestID == "" {
-			a.serverSideEmitLocal(args, nil)
-			return
-		}
-		rid, from := m.RequestID, m.UID
-		a.serverSideEmitLocal(args, once(func(ack []any) {
-			a.publishResponse(from, wire.ClusterMessage{Type: wire.MsgServerSideEmitResponse, RequestID: rid, Ack: firstArg(ack)})
-		}))
-	}
+	a.onRequest(m)
 }
 
 // onMessage receives pub/sub messages (ephemeral messages and responses).
 func (a *streamsAdapter) onMessage(channel string, payload []byte) {
-	m, err := wire.DecodeCluster(payload)
-	if err != nil {
-		a.c.m.malformed.Inc()
-		a.c.log.Debug("redisadapter: streams: ignoring malformed message", "nsp", a.name, "err", err)
-		return
-	}
-	if channel == a.respChannel || m.Type.IsResponse() {
-		a.onResponse(m)
-		return
-	}
-	if m.UID == a.uid || m.NSP != a.name {
-		return
-	}
-	a.onClusterMessage(m)
-}
-
-func (a *streamsAdapter) onResponse(m wire.ClusterMessage) {
-	switch m.Type {
-	case wire.MsgBroadcastClientCount:
-		if ar := a.acks.get(m.RequestID); ar != nil {
-			ar.clientCount(m.ClientCount)
-		}
-	case wire.MsgBroadcastAck:
-		if ar := a.acks.get(m.RequestID); ar != nil {
-			ar.ack(ackArgs(m.Ack))
-		}
-	case wire.MsgFetchSocketsResponse:
-		if p := a.reqs.get(m.RequestID); p != nil {
-			p.record(func(p *pending) {
-				for _, s := range m.Sockets {
-					p.sockets = append(p.sockets, socketInfoFromWire(s))
-				}
-			})
-		}
-	case wire.MsgServerSideEmitResponse:
-		if p := a.reqs.get(m.RequestID); p != nil {
-			p.record(func(p *pending) { p.responses = append(p.responses, ackArgs(m.Ack)) })
-		}
-	}
+	a.receive(channel, payload, a.onClusterMessage)
 }
 
 // Broadcast appends p to the stream; every replica, this one included,
@@ -261,117 +175,4 @@ func (a *streamsAdapter) Broadcast(ctx context.Context, p *parser.Packet, opts a
 		Packet: wire.Packet{Type: wire.PacketTypeEvent, Data: data}, Opts: wireOpts(opts)},
 		func() { _ = a.Memory.Broadcast(bg, p, opts) })
 	return nil
-}
-
-// BroadcastWithAck publishes over pub/sub (ephemeral, as Node does) and
-// broadcasts locally.
-func (a *streamsAdapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts adapter.BroadcastOptions, clientCount func(int), ack adapter.AckFunc) error {
-	if !opts.Flags.Local {
-		data, err := argsToValue(p.Args)
-		if err != nil {
-			return err
-		}
-		rid := randomHex(8)
-		ttl := opts.Flags.Timeout
-		if ttl <= 0 {
-			ttl = a.c.cfg.RequestTimeout
-		}
-		a.acks.add(rid, &ackRequest{clientCount: clientCount, ack: ack}, ttl)
-		a.publishMsg(wire.ClusterMessage{Type: wire.MsgBroadcast, RequestID: rid,
-			Packet: wire.Packet{Type: wire.PacketTypeEvent, Data: data}, Opts: wireOpts(opts)})
-	}
-	return a.Memory.BroadcastWithAck(ctx, p, opts, clientCount, ack)
-}
-
-// ServerCount is the number of subscribers of the namespace's channel.
-func (a *streamsAdapter) ServerCount(ctx context.Context) (int, error) {
-	return a.c.numSub(ctx, a.channel)
-}
-
-func (a *streamsAdapter) request(ctx context.Context, m wire.ClusterMessage, expected int) (*pending, error) {
-	m.RequestID = randomHex(8)
-	p := a.reqs.start(m.RequestID, expected)
-	if !a.publishMsg(m) {
-		a.reqs.end(m.RequestID)
-		return p, ErrQueueFull
-	}
-	return p, a.reqs.wait(ctx, m.RequestID, p, a.c.cfg.RequestTimeout, a.c.m)
-}
-
-// FetchSockets returns the matching sockets of every replica.
-func (a *streamsAdapter) FetchSockets(ctx context.Context, opts adapter.BroadcastOptions) ([]adapter.SocketInfo, error) {
-	local, _ := a.Memory.FetchSockets(ctx, opts)
-	if opts.Flags.Local {
-		return local, nil
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return local, err
-	}
-	if n-1 <= 0 {
-		return local, nil
-	}
-	p, err := a.request(ctx, wire.ClusterMessage{Type: wire.MsgFetchSockets, Opts: wireOpts(opts)}, n-1)
-	p.mu.Lock()
-	out := append(local, p.sockets...)
-	p.mu.Unlock()
-	if err != nil {
-		return out, fmt.Errorf("redisadapter: fetchSockets: %w", err)
-	}
-	return out, nil
-}
-
-// AddSockets makes the matching sockets of every replica join rooms.
-func (a *streamsAdapter) AddSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
-	if !opts.Flags.Local {
-		a.xadd(wire.ClusterMessage{Type: wire.MsgSocketsJoin, Opts: wireOpts(opts), Rooms: rooms}, nil)
-	}
-	return a.Memory.AddSockets(ctx, opts, rooms)
-}
-
-// DelSockets makes the matching sockets of every replica leave rooms.
-func (a *streamsAdapter) DelSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
-	if !opts.Flags.Local {
-		a.xadd(wire.ClusterMessage{Type: wire.MsgSocketsLeave, Opts: wireOpts(opts), Rooms: rooms}, nil)
-	}
-	return a.Memory.DelSockets(ctx, opts, rooms)
-}
-
-// DisconnectSockets disconnects the matching sockets of every replica.
-func (a *streamsAdapter) DisconnectSockets(ctx context.Context, opts adapter.BroadcastOptions, closeConn bool) error {
-	if !opts.Flags.Local {
-		a.xadd(wire.ClusterMessage{Type: wire.MsgDisconnectSockets, Opts: wireOpts(opts), Close: closeConn}, nil)
-	}
-	return a.Memory.DisconnectSockets(ctx, opts, closeConn)
-}
-
-// ServerSideEmit sends args to the other replicas over pub/sub.
-func (a *streamsAdapter) ServerSideEmit(_ context.Context, args []any) error {
-	data, err := argsToValue(args)
-	if err != nil {
-		return err
-	}
-	a.publishMsg(wire.ClusterMessage{Type: wire.MsgServerSideEmit, Args: data})
-	return nil
-}
-
-// ServerSideEmitWithAck sends args to the other replicas and returns one
-// response per replica.
-func (a *streamsAdapter) ServerSideEmitWithAck(ctx context.Context, args []any) ([][]any, error) {
-	data, err := argsToValue(args)
-	if err != nil {
-		return nil, err
-	}
-	n, err := a.ServerCount(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if n-1 <= 0 {
-		return nil, nil
-	}
-	p, err := a.request(ctx, wire.ClusterMessage{Type: wire.MsgServerSideEmit, Args: data}, n-1)
-	p.mu.Lock()
-	out := p.responses
-	p.mu.Unlock()
-	return out, err
 }

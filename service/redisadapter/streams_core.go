@@ -215,36 +215,7 @@ func (s *streamsCore) dispatch(m redis.XMessage) {
 // writeLoop drains the queue into pipelines until the Cluster closes, then
 // writes what is queued (for at most about two seconds).
 func (s *streamsCore) writeLoop() {
-	batch := make([]streamOp, 0, s.c.cfg.MaxBatch)
-	for {
-		select {
-		case op := <-s.queue:
-			batch = s.fill(append(batch[:0], op))
-			s.flush(batch)
-		case <-s.c.stopSubq:
-			deadline := time.Now().Add(2 * time.Second)
-			for time.Now().Before(deadline) {
-				batch = s.fill(batch[:0])
-				if len(batch) == 0 {
-					return
-				}
-				s.flush(batch)
-			}
-			return
-		}
-	}
-}
-
-func (s *streamsCore) fill(batch []streamOp) []streamOp {
-	for len(batch) < s.c.cfg.MaxBatch {
-		select {
-		case op := <-s.queue:
-			batch = append(batch, op)
-		default:
-			return batch
-		}
-	}
-	return batch
+	runBatches(s.queue, s.c.stopSubq, s.c.cfg.MaxBatch, s.flush)
 }
 
 func (s *streamsCore) flush(batch []streamOp) {
