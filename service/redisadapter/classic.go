@@ -282,13 +282,7 @@ func (a *classicAdapter) AllRooms(ctx context.Context) ([]string, error) {
 // publishOp publishes socketsJoin/socketsLeave/disconnectSockets on the
 // request channel.
 func (a *classicAdapter) publishOp(op remoteOp, opts adapter.BroadcastOptions, rooms []string, closeConn bool) {
-	t := wire.ReqRemoteJoin
-	switch op {
-	case opLeave:
-		t = wire.ReqRemoteLeave
-	case opDisconnect:
-		t = wire.ReqRemoteDisconnect
-	}
+	t := pickOp(op, wire.ReqRemoteJoin, wire.ReqRemoteLeave, wire.ReqRemoteDisconnect)
 	o := wire.Opts{Rooms: opts.Rooms, Except: opts.Except}
 	req := wire.Request{UID: a.uid, Type: t, Opts: &o, Rooms: rooms, Close: closeConn}
 	a.c.publish(a.reqChannel, req.Encode())

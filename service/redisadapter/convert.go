@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -67,11 +68,7 @@ func anyToValue(x any, depth int) (wire.Value, error) {
 		}
 		return wire.ArrayValue(out...), nil
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
+		keys := slices.Sorted(maps.Keys(x))
 		ms := make([]wire.Member, len(keys))
 		for i, k := range keys {
 			v, err := anyToValue(x[k], depth+1)
@@ -192,21 +189,11 @@ func jsDate(t time.Time) string {
 func socketInfoToWire(s adapter.SocketInfo) wire.SocketInfo {
 	h := s.Handshake
 	var hdr []wire.Member
-	keys := make([]string, 0, len(h.Header))
-	for k := range h.Header {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(h.Header)) {
 		hdr = append(hdr, wire.M(strings.ToLower(k), wire.StringValue(strings.Join(h.Header[k], ", "))))
 	}
 	var q []wire.Member
-	qkeys := make([]string, 0, len(h.Query))
-	for k := range h.Query {
-		qkeys = append(qkeys, k)
-	}
-	slices.Sort(qkeys)
-	for _, k := range qkeys {
+	for _, k := range slices.Sorted(maps.Keys(h.Query)) {
 		vals := h.Query[k]
 		if len(vals) == 1 {
 			q = append(q, wire.M(k, wire.StringValue(vals[0])))

@@ -44,13 +44,7 @@ func (a *msgAdapter) initMsg(c *Cluster, nsp adapter.Namespace, encode func(wire
 // opMessage is the ClusterMessage of a socketsJoin, socketsLeave or
 // disconnectSockets.
 func opMessage(op remoteOp, opts adapter.BroadcastOptions, rooms []string, closeConn bool) wire.ClusterMessage {
-	t := wire.MsgSocketsJoin
-	switch op {
-	case opLeave:
-		t = wire.MsgSocketsLeave
-	case opDisconnect:
-		t = wire.MsgDisconnectSockets
-	}
+	t := pickOp(op, wire.MsgSocketsJoin, wire.MsgSocketsLeave, wire.MsgDisconnectSockets)
 	return wire.ClusterMessage{Type: t, Opts: wireOpts(opts), Rooms: rooms, Close: closeConn}
 }
 

@@ -19,6 +19,17 @@ const (
 	opDisconnect
 )
 
+// pickOp returns what stands for op in a mode's encoding.
+func pickOp[T any](op remoteOp, join, leave, disconnect T) T {
+	switch op {
+	case opLeave:
+		return leave
+	case opDisconnect:
+		return disconnect
+	}
+	return join
+}
+
 // AddSockets makes the matching sockets of every server join rooms.
 func (b *base) AddSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
 	if !opts.Flags.Local {
