@@ -149,14 +149,12 @@ func DecodeRequest(raw []byte) (Request, error) {
 	if err != nil {
 		return Request{}, err
 	}
-	if v.Kind() != Map {
-		return Request{}, malformed("request is not an object")
-	}
-	t, ok := v.Get("type").Int()
-	if !ok {
-		return Request{}, malformed("request without type")
+	t, err := typedObject(v, "request")
+	if err != nil {
+		return Request{}, err
 	}
 	r := Request{Type: RequestType(t)}
+	var ok bool
 	if r.UID, err = optString(v, "uid"); err != nil {
 		return Request{}, err
 	}

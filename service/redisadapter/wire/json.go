@@ -123,6 +123,24 @@ func (p *jsonParser) errf(format string, args ...any) error {
 	return malformed("json: offset %d: %s", p.i, fmt.Sprintf(format, args...))
 }
 
+// afterItem consumes what follows an object member or an array element:
+// ',' (more to come) or closer (done); in names the container in errors.
+func (p *jsonParser) afterItem(closer byte, in string) (done bool, err error) {
+	p.skipWS()
+	if p.i >= len(p.b) {
+		return false, p.errf("unexpected end in %s", in)
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closer:
+		p.i++
+		return true, nil
+	}
+	return false, p.errf("expected ',' or '%c'", closer)
+}
+
 func (p *jsonParser) literal(word string, v Value) (Value, error) {
 	if len(p.b)-p.i < len(word) || string(p.b[p.i:p.i+len(word)]) != word {
 		return Value{}, p.errf("invalid literal")
@@ -168,19 +186,9 @@ func (p *jsonParser) value(depth int) (Value, error) {
 				return Value{}, err
 			}
 			members, index = setMember(members, index, key, val)
-			p.skipWS()
-			if p.i >= len(p.b) {
-				return Value{}, p.errf("unexpected end in object")
+			if done, err := p.afterItem('}', "object"); err != nil || done {
+				return MapValue(members...), err
 			}
-			if p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.b[p.i] == '}' {
-				p.i++
-				return MapValue(members...), nil
-			}
-			return Value{}, p.errf("expected ',' or '}'")
 		}
 	case c == '[':
 		p.i++
@@ -197,19 +205,9 @@ func (p *jsonParser) value(depth int) (Value, error) {
 				return Value{}, err
 			}
 			elems = append(elems, v)
-			p.skipWS()
-			if p.i >= len(p.b) {
-				return Value{}, p.errf("unexpected end in array")
+			if done, err := p.afterItem(']', "array"); err != nil || done {
+				return ArrayValue(elems...), err
 			}
-			if p.b[p.i] == ',' {
-				p.i++
-				continue
-			}
-			if p.b[p.i] == ']' {
-				p.i++
-				return ArrayValue(elems...), nil
-			}
-			return Value{}, p.errf("expected ',' or ']'")
 		}
 	case c == '"':
 		s, err := p.str()

@@ -21,12 +21,9 @@ func (p Packet) value(withNSP bool) Value {
 }
 
 func packetFrom(v Value) (Packet, error) {
-	if v.Kind() != Map {
-		return Packet{}, malformed("packet is not an object")
-	}
-	t, ok := v.Get("type").Int()
-	if !ok {
-		return Packet{}, malformed("packet without type")
+	t, err := typedObject(v, "packet")
+	if err != nil {
+		return Packet{}, err
 	}
 	data := v.Get("data")
 	if data.Kind() != Array {
@@ -193,6 +190,19 @@ func decodeAny(b []byte) (Value, error) {
 		return ParseJSON(b)
 	}
 	return DecodeMsgpack(b)
+}
+
+// typedObject checks that v is an object with an integer "type" and
+// returns the type; what names v in errors.
+func typedObject(v Value, what string) (int64, error) {
+	if v.Kind() != Map {
+		return 0, malformed("%s is not an object", what)
+	}
+	t, ok := v.Get("type").Int()
+	if !ok {
+		return 0, malformed("%s without type", what)
+	}
+	return t, nil
 }
 
 func optString(v Value, key string) (string, error) {

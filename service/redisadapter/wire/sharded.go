@@ -131,12 +131,9 @@ func DecodeCluster(raw []byte) (ClusterMessage, error) {
 	if err != nil {
 		return ClusterMessage{}, err
 	}
-	if v.Kind() != Map {
-		return ClusterMessage{}, malformed("message is not an object")
-	}
-	t, ok := v.Get("type").Int()
-	if !ok {
-		return ClusterMessage{}, malformed("message without type")
+	t, err := typedObject(v, "message")
+	if err != nil {
+		return ClusterMessage{}, err
 	}
 	uid, err := optString(v, "uid")
 	if err != nil {
