@@ -145,11 +145,7 @@ func (r Request) Encode() []byte {
 
 // DecodeRequest decodes a classic request (JSON or msgpack).
 func DecodeRequest(raw []byte) (Request, error) {
-	v, err := decodeAny(raw)
-	if err != nil {
-		return Request{}, err
-	}
-	t, err := typedObject(v, "request")
+	v, t, err := decodeTyped(raw, "request")
 	if err != nil {
 		return Request{}, err
 	}

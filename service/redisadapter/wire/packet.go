@@ -192,6 +192,17 @@ func decodeAny(b []byte) (Value, error) {
 	return DecodeMsgpack(b)
 }
 
+// decodeTyped decodes raw (JSON or msgpack) and checks that it is an
+// object with an integer "type" (see typedObject).
+func decodeTyped(raw []byte, what string) (Value, int64, error) {
+	v, err := decodeAny(raw)
+	if err != nil {
+		return Value{}, 0, err
+	}
+	t, err := typedObject(v, what)
+	return v, t, err
+}
+
 // typedObject checks that v is an object with an integer "type" and
 // returns the type; what names v in errors.
 func typedObject(v Value, what string) (int64, error) {

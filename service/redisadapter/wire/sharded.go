@@ -127,11 +127,7 @@ func (m ClusterMessage) value() (msg, data Value) {
 
 // DecodeCluster decodes a sharded-mode message (JSON or msgpack).
 func DecodeCluster(raw []byte) (ClusterMessage, error) {
-	v, err := decodeAny(raw)
-	if err != nil {
-		return ClusterMessage{}, err
-	}
-	t, err := typedObject(v, "message")
+	v, t, err := decodeTyped(raw, "message")
 	if err != nil {
 		return ClusterMessage{}, err
 	}
