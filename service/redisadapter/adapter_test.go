@@ -76,25 +76,33 @@ func newNode(t *testing.T, url string, mode Mode, prefix string) *node {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := New(ctx, Config{URL: url, Mode: mode, Prefix: prefix, RequestTimeout: 2 * time.Second,
-		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ns := newFakeNS("/")
-	ad, err := c.NewAdapter(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, ad := startAdapter(ctx, t, Config{URL: url, Mode: mode, Prefix: prefix, RequestTimeout: 2 * time.Second,
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}, ns)
 	ns.ad = ad
-	t.Cleanup(func() {
-		_ = ad.Close()
-		_ = c.Close()
-	})
 	if err := c.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return &node{c: c, ns: ns, ad: ad}
+}
+
+// startAdapter starts a Cluster with cfg and its adapter for ns; both are
+// closed at cleanup.
+func startAdapter(ctx context.Context, tb testing.TB, cfg Config, ns adapter.Namespace) (*Cluster, adapter.Adapter) {
+	tb.Helper()
+	c, err := New(ctx, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ad, err := c.NewAdapter(ns)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = ad.Close()
+		_ = c.Close()
+	})
+	return c, ad
 }
 
 // cluster starts n nodes and waits until each counts all of them.

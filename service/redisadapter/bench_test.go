@@ -39,21 +39,13 @@ func benchAdapter(b *testing.B, mode Mode, sockets int) (adapter.Adapter, *Clust
 	if shared == nil {
 		b.Skip("redis-server not installed")
 	}
-	c, err := New(context.Background(), Config{URL: shared.URL(), Mode: mode, Prefix: "b" + randomUID(6)})
-	if err != nil {
-		b.Fatal(err)
-	}
 	ns := &benchNS{socks: map[string]adapter.Socket{}}
-	ad, err := c.NewAdapter(ns)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, ad := startAdapter(context.Background(), b, Config{URL: shared.URL(), Mode: mode, Prefix: "b" + randomUID(6)}, ns)
 	for i := range sockets {
 		id := fmt.Sprintf("s%019d", i)
 		ns.socks[id] = nullSocket{id}
 		ad.AddAll(id, []string{id, "room"})
 	}
-	b.Cleanup(func() { _ = ad.Close(); _ = c.Close() })
 	return ad, c
 }
 

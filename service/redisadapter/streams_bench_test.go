@@ -26,15 +26,8 @@ func benchStreams(b *testing.B, window time.Duration, sockets int) (*streamsAdap
 	if shared == nil {
 		b.Skip("redis-server not installed")
 	}
-	c, err := New(context.Background(), Config{URL: shared.URL(), Mode: ModeStreams, Prefix: "bs" + randomUID(6), RecoveryWindow: window})
-	if err != nil {
-		b.Fatal(err)
-	}
 	ns := &benchNS{socks: map[string]adapter.Socket{}}
-	ad, err := c.NewAdapter(ns)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c, ad := startAdapter(context.Background(), b, Config{URL: shared.URL(), Mode: ModeStreams, Prefix: "bs" + randomUID(6), RecoveryWindow: window}, ns)
 	var n atomic.Int64
 	for i := range sockets {
 		id := "s" + randomUID(19)
@@ -48,7 +41,6 @@ func benchStreams(b *testing.B, window time.Duration, sockets int) (*streamsAdap
 	if err := c.WaitReady(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = ad.Close(); _ = c.Close() })
 	return ad.(*streamsAdapter), &n
 }
 

@@ -29,21 +29,10 @@ func newStreamsNode(t *testing.T, prefix string, window time.Duration) *streamsN
 	srv := needRedis(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := New(ctx, Config{URL: srv.URL(), Mode: ModeStreams, Prefix: prefix, RecoveryWindow: window,
-		RequestTimeout: 2 * time.Second, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ns := newFakeNS("/")
-	ad, err := c.NewAdapter(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, ad := startAdapter(ctx, t, Config{URL: srv.URL(), Mode: ModeStreams, Prefix: prefix, RecoveryWindow: window,
+		RequestTimeout: 2 * time.Second, MinBackoff: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}, ns)
 	ns.ad = ad
-	t.Cleanup(func() {
-		_ = ad.Close()
-		_ = c.Close()
-	})
 	if err := c.WaitReady(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -387,18 +376,10 @@ func TestStreamsReaderSurvivesRedisRestart(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := New(ctx, Config{URL: srv.URL(), Mode: ModeStreams, RecoveryWindow: time.Minute,
-		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ns := newFakeNS("/")
-	ad, err := c.NewAdapter(ns)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ad := startAdapter(ctx, t, Config{URL: srv.URL(), Mode: ModeStreams, RecoveryWindow: time.Minute,
+		MinBackoff: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}, ns)
 	ns.ad = ad
-	defer func() { _ = ad.Close(); _ = c.Close() }()
 	s := ns.connect("s", "r")
 	_ = ad.Broadcast(context.Background(), event("one"), adapter.BroadcastOptions{Rooms: []string{"r"}})
 	eventually(t, "one", func() bool { return len(s.events()) == 1 })
