@@ -59,7 +59,7 @@ type Conn struct {
 	// polling
 	pollActive bool
 	postActive bool
-	wake       chan struct{} // cap 1: wakes the held poll
+	wake       chan struct{} // cap 1: wakes the held poll; nil on websocket-only sessions
 
 	// websocket
 	ws      *websocket.Conn
@@ -83,13 +83,16 @@ type Conn struct {
 }
 
 func newConn(s *Server, hs *Handshake, transport string) *Conn {
-	return &Conn{
+	c := &Conn{
 		srv:       s,
 		id:        newSID(),
 		hs:        hs,
 		transport: transport,
-		wake:      make(chan struct{}, 1),
 	}
+	if transport == TransportPolling { // a send on a nil channel is never ready: signalLocked is a no-op
+		c.wake = make(chan struct{}, 1)
+	}
+	return c
 }
 
 // ID returns the session id: 20 URL-safe base64 characters.

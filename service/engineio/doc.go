@@ -17,7 +17,7 @@
 // Resource budget: an idle websocket session holds one goroutine (its
 // reader, started by the Server: the request's goroutine returns after the
 // hijack, so net/http's buffers and the handshake's stack are freed), a
-// 512-byte read buffer and a 256-byte buffer for control frames; heartbeats
+// 256-byte read buffer and a 256-byte buffer for control frames; heartbeats
 // use timers rather than goroutines.
 //
 // # Websocket write path

@@ -42,12 +42,13 @@ type wire struct {
 }
 
 // wireReadSize and controlWriteSize size the per-connection bufio buffers
-// handed to coder/websocket (net/http's are 4 KiB each). Reads of a frame
-// larger than the read buffer go straight to the socket; every control frame
-// (at most 2+125 bytes unmasked) fits in the write buffer, so each of its
-// flushes is one whole frame.
+// handed to coder/websocket (net/http's are 4 KiB each). A client frame up
+// to 256 bytes (a pong, a join, a typical publish) takes one read(2); the
+// payload of a larger one is read straight from the socket (one more read).
+// Every control frame (at most 2+125 bytes unmasked) fits in the write
+// buffer, so each of its flushes is one whole frame.
 const (
-	wireReadSize     = 512
+	wireReadSize     = 256
 	controlWriteSize = 256
 	wireKeepCap      = 64 << 10 // a pending buffer grown past this is not pooled
 )
