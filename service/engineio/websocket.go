@@ -135,6 +135,12 @@ func (c *Conn) writeLoop() {
 		c.mu.Unlock()
 		err := wr.appendPackets(batch)
 		clear(batch)
+		if errors.Is(err, errWireClosed) {
+			// coder/websocket has answered the peer's close frame (or
+			// failed the read): the reader is about to close the session
+			// with the right reason. What was queued cannot be sent.
+			continue
+		}
 		if err == nil {
 			err = wr.flush()
 		}
@@ -153,7 +159,9 @@ func (c *Conn) writeLoop() {
 func (c *Conn) sendInline(wr *wire, msgs []Message) {
 	err := wr.appendMessages(msgs)
 	done := false
-	if err == nil && wr.flushMu.TryLock() {
+	if errors.Is(err, errWireClosed) {
+		err, done = nil, true // the reader is closing the session (see writeLoop)
+	} else if err == nil && wr.flushMu.TryLock() {
 		done, err = wr.tryFlushLocked()
 		wr.flushMu.Unlock()
 	}

@@ -245,3 +245,37 @@ func TestSendInlineNoWriterGoroutine(t *testing.T) {
 		}
 	}
 }
+
+// TestClientCloseDuringSendsIsTransportClose: a client closes while the server
+// keeps sending. Data that finds coder/websocket's close reply already on
+// the wire is dropped, and the session ends with the client's reason, not a
+// transport error.
+func TestClientCloseDuringSendsIsTransportClose(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, Config{WriteQueueSize: 1 << 16, WriteQueueBytes: 1 << 30}, false)
+	for i := 0; i < 10; i++ {
+		ws, _, s := ts.dialSession()
+		stop := make(chan struct{})
+		sent := make(chan struct{})
+		go func() {
+			defer close(sent)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if s.conn.Send(Message{Data: []byte("tick")}) != nil {
+					return
+				}
+			}
+		}()
+		_, _ = read(t, ws) // the server is sending
+		_ = ws.Close(websocket.StatusNormalClosure, "")
+		if reason := s.waitClosed(t); reason != ReasonTransportClose {
+			t.Errorf("round %d: server close reason %q", i, reason)
+		}
+		close(stop)
+		<-sent
+	}
+}
