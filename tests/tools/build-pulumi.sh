@@ -86,7 +86,7 @@ build_cli() {
 	rm -rf "$scratch" && mkdir -p "$scratch" "$CLI_DIR/bin"
 	cp "$wrap/go.mod" "$wrap/go.sum" "$wrap/tools.go" "$scratch/"
 	(
-		cd "$scratch"
+		cd "$scratch" &&
 		nice -n 10 go build -o "$CLI_DIR/bin/pulumi.tmp" \
 			-ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION" \
 			github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
@@ -105,9 +105,14 @@ build_k8s() {
 	rm -rf "$scratch" && mkdir -p "$scratch" "$K8S_DIR/bin"
 	cp -r "$wrap/." "$scratch/"
 	(
-		cd "$scratch"
-		src="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes"
-		go run ./cmd/gen-embed -version "${K8S_PROVIDER_VERSION#v}" -src "$src" -dst ./cmd/pulumi-resource-kubernetes
+		# set -e does not apply inside a subshell tested with ||: chain with &&.
+		cd "$scratch" &&
+		# `go list -m` reports no Dir for a module not yet in the module
+		# cache (a fresh machine): download it first.
+		go mod download github.com/pulumi/pulumi-kubernetes/provider/v4 &&
+		dir="$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)" &&
+		[ -n "$dir" ] &&
+		go run ./cmd/gen-embed -version "${K8S_PROVIDER_VERSION#v}" -src "$dir/cmd/pulumi-resource-kubernetes" -dst ./cmd/pulumi-resource-kubernetes &&
 		nice -n 10 go build -o "$K8S_DIR/bin/pulumi-resource-kubernetes.tmp" \
 			-ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${K8S_PROVIDER_VERSION#v}" \
 			./cmd/pulumi-resource-kubernetes
