@@ -112,7 +112,7 @@ func installCRDs(ctx context.Context, t *testing.T, c *controlplane.Client, crds
 	}
 	for _, crd := range crds {
 		name := crd["metadata"].(map[string]any)["name"].(string)
-		waitFor(ctx, t, "CRD "+name+" Established", func() error {
+		controlplane.WaitFor(ctx, t, "CRD "+name+" Established", func() error {
 			var got struct {
 				Status struct {
 					Conditions []controlplane.Condition `json:"conditions"`
@@ -126,22 +126,5 @@ func installCRDs(ctx context.Context, t *testing.T, c *controlplane.Client, crds
 			}
 			return nil
 		})
-	}
-}
-
-func waitFor(ctx context.Context, t *testing.T, what string, check func() error) {
-	t.Helper()
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), err)
-		case <-tick.C:
-		}
 	}
 }

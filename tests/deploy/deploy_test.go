@@ -193,7 +193,7 @@ func TestDeployDevStack(t *testing.T) {
 		}
 		// The provider's await returns once the rollout is accepted; the
 		// two extra pods become Available right after.
-		waitFor(ctx, t, "5 available replicas", func() error {
+		controlplane.WaitFor(ctx, t, "5 available replicas", func() error {
 			d := getDeployment(ctx, t, kc, ns)
 			if d.Spec.Replicas != 5 || d.Status.AvailableReplicas != 5 || !controlplane.HasCondition(d.Status.Conditions, "Available") {
 				return fmt.Errorf("spec.replicas %d, %d available", d.Spec.Replicas, d.Status.AvailableReplicas)

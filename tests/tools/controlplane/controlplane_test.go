@@ -70,7 +70,7 @@ func testDeploymentAvailable(t *testing.T, cp *controlplane.ControlPlane) {
 		t.Fatal(err)
 	}
 
-	waitFor(ctx, t, "deployment web Available with 2 ready replicas", func() error {
+	controlplane.WaitFor(ctx, t, "deployment web Available with 2 ready replicas", func() error {
 		var d struct {
 			Status struct {
 				ReadyReplicas     int                      `json:"readyReplicas"`
@@ -112,7 +112,7 @@ func testDeploymentAvailable(t *testing.T, cp *controlplane.ControlPlane) {
 		}
 	}
 
-	waitFor(ctx, t, "endpoint slice of service web with 2 ready endpoints", func() error {
+	controlplane.WaitFor(ctx, t, "endpoint slice of service web with 2 ready endpoints", func() error {
 		var slices struct {
 			Items []struct {
 				Endpoints []struct {
@@ -152,22 +152,5 @@ func testRejection(t *testing.T, cp *controlplane.ControlPlane) {
 	err := cp.Client().Create(ctx, "/api/v1/namespaces/default/configmaps", bad)
 	if err == nil || !strings.Contains(err.Error(), "Invalid value") || !strings.Contains(err.Error(), "Not_A_DNS_Name") {
 		t.Fatalf("create invalid ConfigMap: got %v, want the server's validation message", err)
-	}
-}
-
-func waitFor(ctx context.Context, t *testing.T, what string, check func() error) {
-	t.Helper()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), err)
-		case <-tick.C:
-		}
 	}
 }

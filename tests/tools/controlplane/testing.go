@@ -63,3 +63,22 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// WaitFor polls check every 250ms until it returns nil, and fails t with
+// the last error when ctx ends first.
+func WaitFor(ctx context.Context, t testing.TB, what string, check func() error) {
+	t.Helper()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v (last: %v)", what, ctx.Err(), err)
+		case <-tick.C:
+		}
+	}
+}
