@@ -53,9 +53,9 @@ func rolling(t *testing.T, top *topo.Topology, pub *topo.Publisher, target *atom
 }
 
 type outcome struct {
-	clients, reconnected, recovered, notRecovered int
-	lost, dupes, outOfOrder, incomplete           int
-	reconnectMs                                   []int
+	clients, reconnected, recovered, notRecovered    int
+	lost, dupes, redelivered, outOfOrder, incomplete int
+	reconnectMs                                      []int
 }
 
 // run starts the topology and the clients, publishes while disrupt acts,
@@ -115,7 +115,19 @@ func run(t *testing.T, recovery, wantAll bool, disrupt disruption) outcome {
 			o.incomplete++
 		}
 		o.reconnectMs = append(o.reconnectMs, r.ReconnectMs...)
-		if recovery && (!r.InOrder || r.Received != sc.total) {
+		exact := r.InOrder && r.Received == sc.total
+		// The one duplicate the guarantee admits (README, "Delivery
+		// guarantee"): a recovering connection that died before its
+		// CONNECT ack leaves the replayed events in socket.io-client's
+		// receive buffer, and the next recovery sends them again. Nothing
+		// may be missing and the first copies must be in order.
+		redelivered := !exact && r.AbortedConnects() > 0 && r.InOrderAfterRedelivery && r.Missing == 0
+		if redelivered {
+			o.redelivered++
+			t.Logf("client %d (%s): %d re-delivered after %d aborted recovery connection(s), none missing",
+				r.ID, r.Room, r.Dupes, r.AbortedConnects())
+		}
+		if recovery && !exact && !redelivered {
 			t.Errorf("client %d (%s): received %d, dupes %d, missing %d, first problem %v",
 				r.ID, r.Room, r.Received, r.Dupes, r.Missing, r.FirstProblem)
 		}
@@ -129,9 +141,9 @@ func run(t *testing.T, recovery, wantAll bool, disrupt disruption) outcome {
 	if recovery && o.notRecovered > 0 {
 		t.Errorf("%d reconnections were not recoveries", o.notRecovered)
 	}
-	t.Logf("SUMMARY recovery=%v clients=%d reconnected=%d recovered=%d not_recovered=%d events_per_client=%d lost=%d (%.2f%% of %d) dupes=%d out_of_order_clients=%d incomplete_clients=%d reconnect_ms p50=%d p99=%d max=%d",
+	t.Logf("SUMMARY recovery=%v clients=%d reconnected=%d recovered=%d not_recovered=%d events_per_client=%d lost=%d (%.2f%% of %d) dupes=%d redelivered_clients=%d out_of_order_clients=%d incomplete_clients=%d reconnect_ms p50=%d p99=%d max=%d",
 		recovery, o.clients, o.reconnected, o.recovered, o.notRecovered, sc.total, o.lost,
-		100*float64(o.lost)/float64(sc.total*sc.clients), sc.total*sc.clients, o.dupes, o.outOfOrder, o.incomplete,
+		100*float64(o.lost)/float64(sc.total*sc.clients), sc.total*sc.clients, o.dupes, o.redelivered, o.outOfOrder, o.incomplete,
 		topo.Percentile(o.reconnectMs, 50), topo.Percentile(o.reconnectMs, 99), topo.Percentile(o.reconnectMs, 100))
 	return o
 }

@@ -35,7 +35,20 @@ function report() {
         break;
       }
     }
+    // In order once re-deliveries are dropped: every number arrives as
+    // the next one expected, or is one already received (a re-delivery).
+    // socket.io-client keeps events received before a CONNECT ack in its
+    // receive buffer when that connection dies before the ack, and the next
+    // recovery (from the older offset) sends them again.
+    let next = 0;
+    let inOrderAfterRedelivery = true;
+    for (const n of c.got) {
+      if (n === next) next++;
+      else if (n > next || n < 0) { inOrderAfterRedelivery = false; break; }
+    }
+    inOrderAfterRedelivery = inOrderAfterRedelivery && next === cfg.total;
     return {
+      inOrderAfterRedelivery,
       id: c.id, room: c.room, sids: [...c.sids], engines: [...c.engines], managerReconnects: c.managerReconnects, connects: c.connects,
       recovered: c.recovered, notRecovered: c.notRecovered,
       received: c.got.length, unique: uniq.size, dupes: c.got.length - uniq.size,
@@ -49,7 +62,7 @@ function report() {
 
 let complete = false;
 function checkDone() {
-  const now = clients.length === cfg.clients && clients.every((c) => c.socket.connected && c.got.length >= cfg.total);
+  const now = clients.length === cfg.clients && clients.every((c) => c.socket.connected && new Set(c.got).size >= cfg.total);
   if (now !== complete) {
     complete = now;
     console.log(now ? "COMPLETE" : "INCOMPLETE");

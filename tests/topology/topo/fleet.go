@@ -44,10 +44,17 @@ type ClientResult struct {
 	Dupes        int      `json:"dupes"`
 	Missing      int      `json:"missing"`
 	InOrder      bool     `json:"inOrder"`
-	FirstProblem any      `json:"firstProblem"`
-	ReconnectMs  []int    `json:"reconnectMs"`
-	Connected    bool     `json:"connected"`
+	// InOrderAfterRedelivery: complete and in order once numbers received
+	// a second time are dropped.
+	InOrderAfterRedelivery bool  `json:"inOrderAfterRedelivery"`
+	FirstProblem           any   `json:"firstProblem"`
+	ReconnectMs            []int `json:"reconnectMs"`
+	Connected              bool  `json:"connected"`
 }
+
+// AbortedConnects is how many engine reconnections of the client produced
+// no Socket.IO connect (the connection died before the CONNECT ack).
+func (r ClientResult) AbortedConnects() int { return r.MgrReconn - (r.Connects - 1) }
 
 // Fleet is the running client processes.
 type Fleet struct {
