@@ -48,9 +48,15 @@ type MemoryConfig struct {
 
 type set map[string]struct{}
 
+// members maps the socket ids of a room to their handles, so that a
+// broadcast reaches each socket without a second lookup by id. A nil handle
+// (the socket joined before its namespace registered it, as middleware may)
+// is resolved through the namespace at delivery.
+type members map[string]Socket
+
 type roomShard struct {
 	mu    sync.RWMutex
-	rooms map[string]set // room → socket ids
+	rooms map[string]members // room → socket id → handle
 }
 
 type hookShard struct {
@@ -60,7 +66,14 @@ type hookShard struct {
 
 type sidShard struct {
 	mu   sync.RWMutex
-	sids map[string]set // socket id → rooms
+	sids map[string]*sidEntry
+}
+
+// sidEntry is what the registry knows of one socket id: its rooms, and the
+// handle stored with it in each of them (the last one AddAll resolved).
+type sidEntry struct {
+	rooms set
+	sock  Socket
 }
 
 // Memory is the single-node Adapter: a sharded in-memory room registry.
@@ -97,8 +110,8 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		rec:          newRecoveryLog(cfg.Recovery),
 	}
 	for i := range m.rooms {
-		m.rooms[i].rooms = make(map[string]set)
-		m.sids[i].sids = make(map[string]set)
+		m.rooms[i].rooms = make(map[string]members)
+		m.sids[i].sids = make(map[string]*sidEntry)
 		m.hooks[i].notified = make(map[string]struct{})
 	}
 	return m, nil
@@ -119,27 +132,41 @@ func (m *Memory) shard(key string) int {
 // AddAll adds socket id to rooms.
 func (m *Memory) AddAll(id string, rooms []string) {
 	var created []string
+	sock, _ := m.nsp.Socket(id) // before any registry lock (see Lock order)
 	ss := &m.sids[m.shard(id)]
 	ss.mu.Lock()
-	mine := ss.sids[id]
-	if mine == nil {
-		mine = make(set, len(rooms))
-		ss.sids[id] = mine
+	e := ss.sids[id]
+	if e == nil {
+		e = &sidEntry{rooms: make(set, len(rooms))}
+		ss.sids[id] = e
+	}
+	if sock != nil && sock != e.sock {
+		// The id's first resolvable join, or a new socket under a known id
+		// (a recovered session): every room the id is in gets the handle.
+		e.sock = sock
+		for r := range e.rooms {
+			rs := &m.rooms[m.shard(r)]
+			rs.mu.Lock()
+			if ms := rs.rooms[r]; ms != nil {
+				ms[id] = sock
+			}
+			rs.mu.Unlock()
+		}
 	}
 	for _, r := range rooms {
-		if _, ok := mine[r]; ok {
+		if _, ok := e.rooms[r]; ok {
 			continue
 		}
-		mine[r] = struct{}{}
+		e.rooms[r] = struct{}{}
 		rs := &m.rooms[m.shard(r)]
 		rs.mu.Lock()
-		members := rs.rooms[r]
-		if members == nil {
-			members = make(set)
-			rs.rooms[r] = members
+		ms := rs.rooms[r]
+		if ms == nil {
+			ms = make(members)
+			rs.rooms[r] = ms
 			created = append(created, r)
 		}
-		members[id] = struct{}{}
+		ms[id] = e.sock
 		rs.mu.Unlock()
 	}
 	ss.mu.Unlock()
@@ -182,12 +209,12 @@ func (m *Memory) removeFromRoom(id, r string) (deleted bool) {
 	rs := &m.rooms[m.shard(r)]
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	members := rs.rooms[r]
-	if members == nil {
+	ms := rs.rooms[r]
+	if ms == nil {
 		return false
 	}
-	delete(members, id)
-	if len(members) == 0 {
+	delete(ms, id)
+	if len(ms) == 0 {
 		delete(rs.rooms, r)
 		return true
 	}
@@ -199,9 +226,9 @@ func (m *Memory) Del(id, room string) {
 	ss := &m.sids[m.shard(id)]
 	ss.mu.Lock()
 	deleted := false
-	if mine := ss.sids[id]; mine != nil {
-		if _, ok := mine[room]; ok {
-			delete(mine, room)
+	if e := ss.sids[id]; e != nil {
+		if _, ok := e.rooms[room]; ok {
+			delete(e.rooms, room)
 			deleted = m.removeFromRoom(id, room)
 		}
 	}
@@ -216,7 +243,11 @@ func (m *Memory) DelAll(id string) {
 	var deleted []string
 	ss := &m.sids[m.shard(id)]
 	ss.mu.Lock()
-	for r := range ss.sids[id] {
+	var rooms set
+	if e := ss.sids[id]; e != nil {
+		rooms = e.rooms
+	}
+	for r := range rooms {
 		if m.removeFromRoom(id, r) {
 			deleted = append(deleted, r)
 		}
@@ -233,12 +264,12 @@ func (m *Memory) SocketRooms(id string) []string {
 	ss := &m.sids[m.shard(id)]
 	ss.mu.RLock()
 	defer ss.mu.RUnlock()
-	mine, ok := ss.sids[id]
+	e, ok := ss.sids[id]
 	if !ok {
 		return nil
 	}
-	out := make([]string, 0, len(mine))
-	for r := range mine {
+	out := make([]string, 0, len(e.rooms))
+	for r := range e.rooms {
 		out = append(out, r)
 	}
 	return out
@@ -260,48 +291,60 @@ func (m *Memory) Rooms() []string {
 
 // Sockets returns the local socket ids in any of rooms (all if empty).
 func (m *Memory) Sockets(rooms []string) []string {
-	return m.targets(BroadcastOptions{Rooms: rooms})
+	ts := m.targets(BroadcastOptions{Rooms: rooms})
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.id
+	}
+	return out
 }
 
-func (m *Memory) membersOf(room string, into set) {
+// target is one selected socket: its id and, when the registry has it, its
+// handle.
+type target struct {
+	id   string
+	sock Socket
+}
+
+func (m *Memory) membersOf(room string, into members) {
 	rs := &m.rooms[m.shard(room)]
 	rs.mu.RLock()
-	for id := range rs.rooms[room] {
-		into[id] = struct{}{}
+	for id, s := range rs.rooms[room] {
+		into[id] = s
 	}
 	rs.mu.RUnlock()
 }
 
-// targets computes the socket ids selected by opts.
-func (m *Memory) targets(opts BroadcastOptions) []string {
-	var except set
+// targets computes the sockets selected by opts.
+func (m *Memory) targets(opts BroadcastOptions) []target {
+	var except members
 	if len(opts.Except) > 0 {
-		except = make(set)
+		except = make(members)
 		for _, r := range opts.Except {
 			m.membersOf(r, except)
 		}
 	}
-	var out []string
+	var out []target
 	if len(opts.Rooms) > 0 {
 		if len(opts.Rooms) == 1 && except == nil {
 			rs := &m.rooms[m.shard(opts.Rooms[0])]
 			rs.mu.RLock()
-			members := rs.rooms[opts.Rooms[0]]
-			out = make([]string, 0, len(members))
-			for id := range members {
-				out = append(out, id)
+			ms := rs.rooms[opts.Rooms[0]]
+			out = make([]target, 0, len(ms))
+			for id, s := range ms {
+				out = append(out, target{id, s})
 			}
 			rs.mu.RUnlock()
 			return out
 		}
-		ids := make(set)
+		all := make(members)
 		for _, r := range opts.Rooms {
-			m.membersOf(r, ids)
+			m.membersOf(r, all)
 		}
-		out = make([]string, 0, len(ids))
-		for id := range ids {
+		out = make([]target, 0, len(all))
+		for id, s := range all {
 			if _, ex := except[id]; !ex {
-				out = append(out, id)
+				out = append(out, target{id, s})
 			}
 		}
 		return out
@@ -309,9 +352,9 @@ func (m *Memory) targets(opts BroadcastOptions) []string {
 	for i := range m.sids {
 		ss := &m.sids[i]
 		ss.mu.RLock()
-		for id := range ss.sids {
+		for id, e := range ss.sids {
 			if _, ex := except[id]; !ex {
-				out = append(out, id)
+				out = append(out, target{id, e.sock})
 			}
 		}
 		ss.mu.RUnlock()
@@ -322,10 +365,15 @@ func (m *Memory) targets(opts BroadcastOptions) []string {
 // Apply calls fn for every local socket selected by opts. No lock is held
 // while fn runs.
 func (m *Memory) Apply(opts BroadcastOptions, fn func(Socket)) {
-	for _, id := range m.targets(opts) {
-		if s, ok := m.nsp.Socket(id); ok {
-			fn(s)
+	for _, t := range m.targets(opts) {
+		s := t.sock
+		if s == nil {
+			var ok bool
+			if s, ok = m.nsp.Socket(t.id); !ok {
+				continue
+			}
 		}
+		fn(s)
 	}
 }
 

@@ -301,3 +301,67 @@ func TestMemoryRoomHooksAlternate(t *testing.T) {
 		t.Fatalf("hook state %v does not match the registry", live)
 	}
 }
+
+// TestMemoryHandles covers the socket handles kept with room members: a join
+// made before the namespace knows the socket (middleware) is resolved at
+// delivery, and a new socket registered under a known id (a recovered
+// session) takes over every room of the id at its next join.
+func TestMemoryHandles(t *testing.T) {
+	t.Parallel()
+	n := &fakeNsp{sockets: map[string]*fakeSocket{}}
+	m, err := NewMemory(MemoryConfig{Namespace: n, Shards: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	send := func(room string) {
+		t.Helper()
+		if err := m.Broadcast(ctx, &parser.Packet{Type: parser.Event, Args: []any{room}}, BroadcastOptions{Rooms: []string{room}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(s *fakeSocket) int {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.frames)
+	}
+
+	m.AddAll("x", []string{"early"}) // not registered yet: no handle
+	old := &fakeSocket{id: "x", a: m}
+	n.mu.Lock()
+	n.sockets["x"] = old
+	n.mu.Unlock()
+	send("early")
+	if got := count(old); got != 1 {
+		t.Fatalf("join before registration: %d frames, want 1", got)
+	}
+	m.AddAll("x", []string{"x", "late"})
+	send("early")
+	send("late")
+	if got := count(old); got != 3 {
+		t.Fatalf("after the registered join: %d frames, want 3", got)
+	}
+
+	recovered := &fakeSocket{id: "x", a: m}
+	n.mu.Lock()
+	n.sockets["x"] = recovered
+	n.mu.Unlock()
+	m.AddAll("x", []string{"x"}) // the recovered socket joins its own room
+	for _, r := range []string{"early", "late", "x"} {
+		send(r)
+	}
+	if got := count(recovered); got != 3 {
+		t.Fatalf("recovered socket: %d frames, want 3 (every room of the id)", got)
+	}
+	if got := count(old); got != 3 {
+		t.Fatalf("old socket got %d frames after the new one took its rooms, want 3", got)
+	}
+	m.DelAll("x")
+	send("early")
+	if got := count(recovered); got != 3 {
+		t.Fatalf("after DelAll: %d frames, want 3", got)
+	}
+	if rs := m.Rooms(); len(rs) != 0 {
+		t.Fatalf("rooms left after DelAll: %v", rs)
+	}
+}

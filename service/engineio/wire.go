@@ -28,7 +28,7 @@ import (
 // WriteTimeout, set on the socket for that write only.
 type wire struct {
 	nc      net.Conn
-	raw     syscall.RawConn // nil when nc is not a plain socket (TLS)
+	raw     syscall.RawConn // nil when nc is not a plain non-blocking socket (TLS)
 	timeout time.Duration
 
 	pre []byte // bytes the HTTP server had read past the handshake
@@ -61,7 +61,10 @@ func newWire(nc net.Conn, pre []byte, timeout time.Duration) *wire {
 	w := &wire{nc: nc, pre: pre, timeout: timeout}
 	if sc, ok := nc.(syscall.Conn); ok { // *net.TCPConn, not *tls.Conn
 		if rc, err := sc.SyscallConn(); err == nil {
-			w.raw = rc
+			ok := false
+			if rc.Control(func(fd uintptr) { ok = nonblocking(fd) }) == nil && ok {
+				w.raw = rc
+			}
 		}
 	}
 	return w
@@ -245,7 +248,7 @@ func (w *wire) tryFlushLocked() (done bool, err error) {
 		var werr error
 		rerr := w.raw.Write(func(fd uintptr) bool {
 			for {
-				n, werr = syscall.Write(int(fd), p)
+				n, werr = writeNow(fd, p)
 				if werr != syscall.EINTR {
 					return true // never wait for writability here
 				}

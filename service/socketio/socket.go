@@ -449,7 +449,14 @@ func (v *socketView) Info() adapter.SocketInfo {
 }
 
 func (v *socketView) Disconnect(close bool) { v.s.Disconnect(close) }
-func (v *socketView) Join(rooms ...string)  { v.s.Join(rooms...) }
-func (v *socketView) Leave(room string)     { v.s.Leave(room) }
+
+// Join is a remote or broadcast join (socketsJoin): a socket that has
+// disconnected meanwhile is left out of the rooms it already left.
+func (v *socketView) Join(rooms ...string) {
+	if v.s.Connected() {
+		v.s.Join(rooms...)
+	}
+}
+func (v *socketView) Leave(room string) { v.s.Leave(room) }
 
 var errClientClosed = errors.New("socketio: connection closed")
