@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // testPath is where the test servers mount the Engine.IO handler.
@@ -293,13 +295,7 @@ func (s *session) waitClosed(t *testing.T) string {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testenv.Eventually(t, what, 5*time.Second, 2*time.Millisecond, cond)
 }
 
 // errorBody is the JSON error body.

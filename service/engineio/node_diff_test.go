@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // nodeServerScript is a real Node engine.io 6.6 server configured like the
@@ -34,25 +36,19 @@ httpServer.listen(0, "127.0.0.1", () => console.log(httpServer.address().port));
 // startNodeServer runs nodeServerScript and returns its base URL.
 func startNodeServer(t *testing.T, pingInterval, pingTimeout time.Duration, maxPayload int) string {
 	t.Helper()
-	modules := nodeModules(t)
+	node := testenv.Node(t, "engine.io-client")
 	script := filepath.Join(t.TempDir(), "server.js")
 	if err := os.WriteFile(script, []byte(nodeServerScript), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("node", script, fmt.Sprint(pingInterval.Milliseconds()), fmt.Sprint(pingTimeout.Milliseconds()), fmt.Sprint(maxPayload))
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	cmd := exec.Command(node.Bin, script, fmt.Sprint(pingInterval.Milliseconds()), fmt.Sprint(pingTimeout.Milliseconds()), fmt.Sprint(maxPayload))
+	cmd.Env = node.Env()
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	testenv.StartCmd(t, cmd)
 	port, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		t.Fatalf("node server did not start: %v", err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // nodeClientScript drives the real engine.io-client: it sends a text and a
@@ -44,28 +46,9 @@ socket.on("error", (e) => { console.error("error", e); process.exit(1); });
 setTimeout(() => { console.error("timeout", JSON.stringify(seen)); process.exit(2); }, 10000);
 `
 
-// nodeModules returns tests/node/node_modules, skipping the test when node or
-// the modules are missing outside CI (in CI, failing instead).
-func nodeModules(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "tests", "node", "node_modules"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, errNode := exec.LookPath("node")
-	_, errMod := os.Stat(filepath.Join(dir, "engine.io-client"))
-	if errNode != nil || errMod != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("node or tests/node/node_modules missing (%v, %v)", errNode, errMod)
-		}
-		t.Fatalf("node or tests/node/node_modules missing in CI: %v, %v", errNode, errMod)
-	}
-	return dir
-}
-
 func TestNodeClientInterop(t *testing.T) {
 	t.Parallel()
-	modules := nodeModules(t)
+	node := testenv.Node(t, "engine.io-client")
 	script := filepath.Join(t.TempDir(), "client.js")
 	if err := os.WriteFile(script, []byte(nodeClientScript), 0o600); err != nil {
 		t.Fatal(err)
@@ -86,8 +69,8 @@ func TestNodeClientInterop(t *testing.T) {
 			ts := newTestServer(t, Config{PingInterval: 40 * time.Millisecond, PingTimeout: 500 * time.Millisecond}, true)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, "node", script, ts.http.URL, tt.transports, map[bool]string{true: "true", false: "false"}[tt.upgrade], "200")
-			cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+			cmd := exec.CommandContext(ctx, node.Bin, script, ts.http.URL, tt.transports, map[bool]string{true: "true", false: "false"}[tt.upgrade], "200")
+			cmd.Env = node.Env()
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("node client: %v\n%s", err, out)

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/service/adapter"
 	"github.com/hubkit/hubkit/service/redisadapter/redistest"
 	"github.com/hubkit/hubkit/service/socketio/parser"
@@ -23,19 +24,19 @@ import (
 
 // shared is the package's redis-server; tests isolate themselves with a
 // unique channel prefix. nil when redis-server is absent outside CI.
-var shared *redistest.Server
+var shared *testenv.Redis
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	var srv *redistest.Server
+	var srv *testenv.Redis
 	var err error
 	if testing.Short() {
-		err = redistest.ErrNoBinary // -short: unit tests only
+		err = testenv.ErrNoRedis // -short: unit tests only
 	} else {
-		srv, err = redistest.StartMain()
+		srv, err = testenv.StartRedis()
 	}
 	switch {
-	case errors.Is(err, redistest.ErrNoBinary):
+	case errors.Is(err, testenv.ErrNoRedis):
 		// Redis tests skip themselves (needRedis)
 	case err != nil:
 		fmt.Fprintln(os.Stderr, err)
@@ -56,7 +57,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func needRedis(t *testing.T) *redistest.Server {
+func needRedis(t *testing.T) *testenv.Redis {
 	t.Helper()
 	if shared == nil {
 		t.Skip("redis-server not installed, or -short")
@@ -431,8 +432,7 @@ func TestRedisRestart(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
-			redistest.Binary(t)
-			srv := redistest.Start(t) // own server: this test stops it
+			srv := testenv.RedisServer(t) // own server: this test stops it
 			prefix := "r" + randomUID(6)
 			a := newNode(t, srv.URL(), mode, prefix)
 			b := newNode(t, srv.URL(), mode, prefix)

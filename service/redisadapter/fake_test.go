@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/service/adapter"
 	"github.com/hubkit/hubkit/service/redisadapter/wire"
 	"github.com/hubkit/hubkit/service/socketio/parser"
@@ -181,13 +182,7 @@ func (s *fakeSocket) ackAll(args ...any) int {
 // eventually polls cond until it is true or the deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Eventually(t, what, 5*time.Second, 5*time.Millisecond, cond)
 }
 
 func has(list []string, s string) bool {

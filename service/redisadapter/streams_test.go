@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/service/adapter"
-	"github.com/hubkit/hubkit/service/redisadapter/redistest"
 	"github.com/hubkit/hubkit/service/redisadapter/wire"
 )
 
@@ -373,7 +373,7 @@ func TestStreamsReaderSurvivesRedisRestart(t *testing.T) {
 	if shared == nil {
 		t.Skip("redis-server not installed")
 	}
-	srv := redistest.Start(t)
+	srv := testenv.RedisServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ns := newFakeNS("/")

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/service/socketio/parser"
 )
 
@@ -158,11 +159,5 @@ func (c *testConn) connect(nsp string) string {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testenv.Eventually(t, "condition", 5*time.Second, 2*time.Millisecond, cond)
 }

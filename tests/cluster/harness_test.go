@@ -16,7 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/hubkit/hubkit/service/redisadapter/redistest"
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // testserverBin is built once by TestMain.
@@ -47,17 +47,7 @@ func needNode(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("-short: multi-process tests")
 	}
-	bin, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join("..", "node", "node_modules", "socket.io-client"))
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("node or tests/node/node_modules missing and CI is set: %v", err)
-		}
-		t.Skipf("node or tests/node/node_modules missing: %v", err)
-	}
-	return bin
+	return testenv.Node(t, "socket.io-client").Bin
 }
 
 // server is one replica process.
@@ -284,7 +274,7 @@ func listen(t *testing.T, url, room string) *listener {
 	return l
 }
 
-func newRedis(t *testing.T) *redistest.Server {
+func newRedis(t *testing.T) *testenv.Redis {
 	t.Helper()
-	return redistest.Start(t)
+	return testenv.RedisServer(t)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,30 +10,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 const targetEnv = "CONFORMANCE_TARGET"
 
-// nodeOrSkip returns the node binary, or skips (fails in CI) without it.
-func nodeOrSkip(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join("..", "node", "node_modules", "socket.io", "package.json"))
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("node and tests/node/node_modules are required in CI: %v", err)
-		}
-		t.Skipf("node reference unavailable: %v", err)
-	}
-	return node
-}
-
 // startNodeReference runs node/server.js and returns its base URL.
 func startNodeReference(t *testing.T) string {
 	t.Helper()
-	node := nodeOrSkip(t)
+	node := testenv.Node(t, "socket.io").Bin
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, node, filepath.Join("node", "server.js"), "0")
 	stdin, err := cmd.StdinPipe()
@@ -51,25 +36,12 @@ func startNodeReference(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = stdin.Close(); cancel(); _ = cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			line <- sc.Text()
-		}
-		close(line)
-	}()
-	select {
-	case l := <-line:
-		var ready struct{ Port int }
-		if json.Unmarshal([]byte(l), &ready) != nil || ready.Port == 0 {
-			t.Fatalf("node reference: %q %s", l, stderr.String())
-		}
-		return fmt.Sprintf("http://127.0.0.1:%d", ready.Port)
-	case <-time.After(15 * time.Second):
-		t.Fatalf("node reference did not start: %s", stderr.String())
+	l, err := testenv.FirstLine(stdout, 15*time.Second)
+	var ready struct{ Port int }
+	if err != nil || json.Unmarshal([]byte(l), &ready) != nil || ready.Port == 0 {
+		t.Fatalf("node reference did not start: %q %v\n%s", l, err, stderr.String())
 	}
-	return ""
+	return fmt.Sprintf("http://127.0.0.1:%d", ready.Port)
 }
 
 // TestSuiteAgainstNodeReference reruns this package's suite against the
@@ -80,7 +52,7 @@ func TestSuiteAgainstNodeReference(t *testing.T) {
 		t.Skip("already running against a chosen target")
 	}
 	t.Parallel()
-	nodeOrSkip(t)
+	testenv.Node(t, "socket.io")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^Test(EngineIO|SocketIO)", "-test.count=1")

@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hubkit/hubkit/infra/kit"
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/tests/tools/controlplane"
 )
 
@@ -38,14 +39,9 @@ func TestDeployDevStack(t *testing.T) {
 	if os.Getenv("HUBKIT_DEPLOY_TEST") == "" && os.Getenv("CI") == "" {
 		t.Skip("slow (a few minutes): set HUBKIT_DEPLOY_TEST=1 to run; CI always runs it")
 	}
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	toolPath, err := pulumiPath(root)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	testenv.Require(t, "pulumi tools", err)
 	cp := controlplane.StartTB(t)
 	kc := cp.Client()
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)

@@ -1,17 +1,16 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/service/socketio"
 )
 
@@ -66,7 +65,7 @@ func startNode(t *testing.T, transports []string, recovery bool, addr string) se
 	if recovery {
 		rec = "1"
 	}
-	script := filepath.Join(repoRoot(t), "tests", "e2e", "js", "server.js")
+	script := filepath.Join(testenv.RepoRoot(t), "tests", "e2e", "js", "server.js")
 	var lastErr error
 	for range 50 { // the port of a just-stopped server may take a moment to free
 		ctx, cancel := context.WithCancel(context.Background())
@@ -84,44 +83,32 @@ func startNode(t *testing.T, transports []string, recovery bool, addr string) se
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		line := make(chan string, 1)
-		go func() {
-			sc := bufio.NewScanner(stdout)
-			if sc.Scan() {
-				line <- sc.Text()
-			}
-			close(line)
-			_, _ = io.Copy(io.Discard, stdout)
-		}()
 		var ready struct {
 			Port int `json:"port"`
 		}
-		select {
-		case l, ok := <-line:
-			if ok && json.Unmarshal([]byte(l), &ready) == nil && ready.Port != 0 {
-				stopped := false
-				stop := func() {
-					if stopped {
-						return
-					}
-					stopped = true
-					_ = stdin.Close()
-					cancel()
-					_ = cmd.Wait()
+		l, err := testenv.FirstLine(stdout, 15*time.Second)
+		if err == nil && json.Unmarshal([]byte(l), &ready) == nil && ready.Port != 0 {
+			stopped := false
+			stop := func() {
+				if stopped {
+					return
 				}
-				t.Cleanup(stop)
-				return server{
-					url:  fmt.Sprintf("http://127.0.0.1:%d", ready.Port),
-					stop: stop,
-					emit: func(room, event string, args ...any) {
-						b, _ := json.Marshal(map[string]any{"cmd": "emit", "room": room, "event": event, "args": args})
-						if _, err := stdin.Write(append(b, '\n')); err != nil {
-							t.Error(err)
-						}
-					},
-				}
+				stopped = true
+				_ = stdin.Close()
+				cancel()
+				_ = cmd.Wait()
 			}
-		case <-time.After(15 * time.Second):
+			t.Cleanup(stop)
+			return server{
+				url:  fmt.Sprintf("http://127.0.0.1:%d", ready.Port),
+				stop: stop,
+				emit: func(room, event string, args ...any) {
+					b, _ := json.Marshal(map[string]any{"cmd": "emit", "room": room, "event": event, "args": args})
+					if _, err := stdin.Write(append(b, '\n')); err != nil {
+						t.Error(err)
+					}
+				},
+			}
 		}
 		cancel()
 		_ = cmd.Wait()

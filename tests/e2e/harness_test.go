@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,47 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/service/socketio"
 )
-
-// repoRoot walks up from the working directory to go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
 
 // requireNode returns the node binary, skipping (or failing in CI) when node
 // or the installed socket.io-client is missing.
 func requireNode(t *testing.T) string {
 	t.Helper()
-	missing := func(what string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required in CI", what)
-		}
-		t.Skipf("%s not available", what)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node")
-	}
-	client := filepath.Join(repoRoot(t), "tests", "node", "node_modules", "socket.io-client", "package.json")
-	if _, err := os.Stat(client); err != nil {
-		missing("tests/node/node_modules (run npm ci in tests/node)")
-	}
-	return node
+	return testenv.Node(t, "socket.io-client").Bin
 }
 
 // newHub builds the Socket.IO server the scenarios talk to.
@@ -212,7 +179,7 @@ func runClient(t *testing.T, scenario, url, mode string) *jsClient {
 	t.Helper()
 	node := requireNode(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	script := filepath.Join(repoRoot(t), "tests", "e2e", "js", "client.js")
+	script := filepath.Join(testenv.RepoRoot(t), "tests", "e2e", "js", "client.js")
 	cmd := exec.CommandContext(ctx, node, script, scenario, url, mode)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

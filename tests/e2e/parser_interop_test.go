@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/service/socketio/parser"
 )
 
@@ -102,7 +103,7 @@ func TestParserMatchesSocketIOParser(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Join(repoRoot(t), "tests", "e2e", "js", "parser.js"))
+	cmd := exec.CommandContext(ctx, node, filepath.Join(testenv.RepoRoot(t), "tests", "e2e", "js", "parser.js"))
 	cmd.Stdin = bytes.NewReader(req)
 	out, err := cmd.Output()
 	if err != nil {

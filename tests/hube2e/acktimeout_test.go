@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubkit/hubkit/service/redisadapter/redistest"
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // TestAckTimeoutsFromNodeReplica: a Node socket.io server in the hub's
@@ -20,7 +20,7 @@ import (
 func TestAckTimeoutsFromNodeReplica(t *testing.T) {
 	needNode(t)
 	t.Parallel()
-	rs := redistest.Start(t)
+	rs := testenv.RedisServer(t)
 	h := startHub(t, map[string]string{"REDIS_URL": rs.URL(), "HUB_REDIS_MODE": "classic"})
 	p := startPuppet(t)
 	for id, transport := range map[string]string{"ws": "websocket", "poll": "polling"} {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/hubkit/hubkit/service/redisadapter/redistest"
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // TestClusterThroughRedis: two hub replicas on one real redis-server, in
@@ -25,7 +25,7 @@ func TestClusterThroughRedis(t *testing.T) {
 	for _, mode := range []string{"classic", "sharded", "streams"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			rs := redistest.Start(t)
+			rs := testenv.RedisServer(t)
 			env := map[string]string{"REDIS_URL": rs.URL(), "HUB_REDIS_MODE": mode, "HUB_API_KEY": "k"}
 			a := startHub(t, env)
 			b := startHub(t, env)
@@ -72,7 +72,7 @@ func TestClusterThroughRedis(t *testing.T) {
 func TestRedisEmitterIntoHub(t *testing.T) {
 	needNode(t)
 	t.Parallel()
-	rs := redistest.Start(t)
+	rs := testenv.RedisServer(t)
 	secret := "a-production-secret-of-32-or-more-bytes"
 	h := startHub(t, map[string]string{
 		"REDIS_URL": rs.URL(), "HUB_ENV": "production", "HUB_JWT_SECRET": secret,

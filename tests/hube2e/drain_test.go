@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubkit/hubkit/service/redisadapter/redistest"
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // TestDrain: SIGTERM makes the hub report not-ready first (while still
@@ -115,7 +115,7 @@ func TestDrain(t *testing.T) {
 func TestDrainRecoversOnOtherReplica(t *testing.T) {
 	needNode(t)
 	t.Parallel()
-	rs := redistest.Start(t)
+	rs := testenv.RedisServer(t)
 	env := func(id string) map[string]string {
 		return map[string]string{"REDIS_URL": rs.URL(), "HUB_REDIS_MODE": "streams", "HUB_API_KEY": "k",
 			"HUB_DRAIN_WINDOW": "2s", "HUB_REPLICA_ID": id}

@@ -21,13 +21,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 var (
-	repoRoot   string
-	hubBin     string
-	nodeBin    string
-	setupError string // why the end-to-end tests cannot run
+	repoRoot string
+	hubBin   string
+	nodeBin  string
+	setupErr error // why the end-to-end tests cannot run (node or its packages missing)
 )
 
 func TestMain(m *testing.M) {
@@ -37,17 +39,14 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	code := func() int {
-		root, err := findRoot()
+		root, err := testenv.FindRepoRoot()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "hube2e:", err)
 			return 1
 		}
 		repoRoot = root
-		if nodeBin, err = exec.LookPath("node"); err != nil {
-			setupError = "node not found in PATH"
-		} else if _, err := os.Stat(filepath.Join(root, "tests", "node", "node_modules", "socket.io-client")); err != nil {
-			setupError = "socket.io-client not installed (run: make setup)"
-		}
+		node, err := testenv.FindNode("socket.io-client")
+		nodeBin, setupErr = node.Bin, err
 		dir, err := os.MkdirTemp("", "hube2e-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "hube2e:", err)
@@ -76,23 +75,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // needHub skips in -short mode (no hub binary is built then).
 func needHub(t *testing.T) {
 	t.Helper()
@@ -105,13 +87,7 @@ func needHub(t *testing.T) {
 func needNode(t *testing.T) {
 	t.Helper()
 	needHub(t)
-	if setupError == "" {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("end-to-end prerequisites missing in CI: %s", setupError)
-	}
-	t.Skipf("skipping: %s", setupError)
+	testenv.Require(t, "node or socket.io-client", setupErr)
 }
 
 // hubProc is one running hub binary.
@@ -287,13 +263,7 @@ func metric(t *testing.T, h *hubProc, sample string) float64 {
 // waitUntil polls cond every 10ms for up to 15s.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Eventually(t, what, 15*time.Second, 10*time.Millisecond, cond)
 }
 
 // event is one line of puppet.js output.

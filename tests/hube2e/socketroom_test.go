@@ -6,7 +6,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/hubkit/hubkit/service/redisadapter/redistest"
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // TestSocketIDRoomsArePrivate: an attacker socket (real socket.io-client)
@@ -36,7 +36,7 @@ func TestSocketIDRoomsArePrivate(t *testing.T) {
 			t.Parallel()
 			tt.env["HUB_API_KEY"] = key
 			if tt.cluster {
-				tt.env["REDIS_URL"] = redistest.Start(t).URL()
+				tt.env["REDIS_URL"] = testenv.RedisServer(t).URL()
 			}
 			a := startHub(t, tt.env) // the attacker's replica, where backends publish
 			b := a

@@ -26,6 +26,7 @@ import (
 	"github.com/hubkit/hubkit/infra/components"
 	"github.com/hubkit/hubkit/infra/imagebuild"
 	"github.com/hubkit/hubkit/infra/kit"
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // TestPreviewUpRender drives the real Pulumi engine over the kit's program,
@@ -38,7 +39,7 @@ func TestPreviewUpRender(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	moduleDir := hubModule(t, root)
 	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(reg.Close)

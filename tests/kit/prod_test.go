@@ -17,6 +17,7 @@ import (
 
 	"github.com/hubkit/hubkit/infra/components"
 	"github.com/hubkit/hubkit/infra/kit"
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // TestProdStackSecrets runs the prod stack file through the real engine:
@@ -28,7 +29,7 @@ func TestProdStackSecrets(t *testing.T) {
 	cliRoot, toolPath := pulumiTools(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	stack, dirs := newStack(ctx, t, cliRoot, toolPath, "prod", kit.Program)
 
 	cfg := stackConfig(t, root, "prod")

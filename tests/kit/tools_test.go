@@ -1,31 +1,15 @@
 package kit
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
-
-// repoRoot is the hubkit checkout (tests/kit/../..).
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// need skips locally and fails in CI.
-func need(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
 
 // pulumiTools returns the CLI root (its bin/ holds pulumi) and the PATH
 // directories holding the CLI and the kubernetes provider plugin.
@@ -34,7 +18,7 @@ func pulumiTools(t *testing.T) (cliRoot string, path []string) {
 	if os.Getenv("CI") == "" && os.Getenv("HUBKIT_KIT_E2E") == "" {
 		t.Skip("slow end-to-end kit test: set HUBKIT_KIT_E2E=1 (CI runs it)")
 	}
-	script := filepath.Join(repoRoot(t), "tests", "tools", "build-pulumi.sh")
+	script := filepath.Join(testenv.RepoRoot(t), "tests", "tools", "build-pulumi.sh")
 	out, err := exec.Command("bash", script, "--print-path").Output()
 	if err != nil {
 		t.Fatalf("%s --print-path: %v", script, err)
@@ -45,11 +29,11 @@ func pulumiTools(t *testing.T) (cliRoot string, path []string) {
 	}
 	for _, bin := range []string{filepath.Join(path[0], "pulumi"), filepath.Join(path[1], "pulumi-resource-kubernetes")} {
 		if _, err := os.Stat(bin); err != nil {
-			need(t, "%s missing: run tests/tools/build-pulumi.sh first (%v)", bin, err)
+			testenv.Require(t, bin, fmt.Errorf("run tests/tools/build-pulumi.sh first: %w", err))
 		}
 	}
 	if err := exec.Command("bash", script, "--check").Run(); err != nil {
-		need(t, "pulumi tools are stale: rerun tests/tools/build-pulumi.sh")
+		testenv.Require(t, "up-to-date pulumi tools", fmt.Errorf("stale, rerun tests/tools/build-pulumi.sh: %w", err))
 	}
 	return filepath.Dir(path[0]), path
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // TestMain doubles as the worker: the coordinator re-executes os.Executable,
@@ -30,100 +30,36 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// need returns the path of a binary the smoke tests require, skipping when it
-// is absent outside CI and failing in CI (and skipping under -short, which is
-// the unit-tests-only mode).
-func need(t *testing.T, name string) string {
+// nodeHub starts tests/nodehub/server.js on a free loopback port and returns
+// its base URL and pid. It is stopped when the test ends. It skips under
+// -short (the unit-tests-only mode), and without node or its packages
+// outside CI (testenv.Node).
+func nodeHub(t *testing.T, env ...string) (string, int) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("smoke test needs real servers; skipped with -short")
 	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("%s not on PATH (CI unset): %v", name, err)
-		}
-		t.Fatalf("%s not on PATH: %v", name, err)
-	}
-	return p
-}
-
-// nodeHub starts tests/nodehub/server.js on a free loopback port and returns
-// its base URL and pid. It is stopped when the test ends.
-func nodeHub(t *testing.T, env ...string) (string, int) {
-	t.Helper()
-	node := need(t, "node")
-	if _, err := os.Stat(filepath.Join("..", "node", "node_modules", "socket.io")); err != nil {
-		t.Fatalf("Node packages missing (run npm ci --prefix tests/node): %v", err)
-	}
-	cmd := exec.Command(node, filepath.Join("..", "nodehub", "server.js"))
+	node := testenv.Node(t, "socket.io")
+	cmd := exec.Command(node.Bin, filepath.Join("..", "nodehub", "server.js"))
 	cmd.Env = append(os.Environ(), append([]string{"PORT=0", "HOST=127.0.0.1"}, env...)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	line := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			line <- sc.Text()
-		}
-		close(line)
-		_, _ = io.Copy(io.Discard, out)
-	}()
+	testenv.StartCmd(t, cmd)
 	var ready struct {
 		Port int `json:"port"`
 		PID  int `json:"pid"`
 	}
-	select {
-	case l := <-line:
-		if err := json.Unmarshal([]byte(l), &ready); err != nil || ready.Port == 0 {
-			t.Fatalf("nodehub said %q", l)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("nodehub did not start within 20s")
+	l, err := testenv.FirstLine(out, 20*time.Second)
+	if err != nil {
+		t.Fatalf("nodehub did not start: %v", err)
+	}
+	if err := json.Unmarshal([]byte(l), &ready); err != nil || ready.Port == 0 {
+		t.Fatalf("nodehub said %q", l)
 	}
 	return fmt.Sprintf("http://127.0.0.1:%d", ready.Port), ready.PID
-}
-
-// redisServer starts a private redis-server on a free loopback port.
-func redisServer(t *testing.T) string {
-	t.Helper()
-	bin := need(t, "redis-server")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-		if err == nil {
-			_ = c.Close()
-			return fmt.Sprintf("redis://127.0.0.1:%d", port)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not listen: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // runTool runs the whole tool in-process (workers are child processes) and
@@ -206,7 +142,7 @@ func TestSmokeNodeSingle(t *testing.T) {
 // redis-server with @socket.io/redis-adapter; most deliveries cross replicas.
 func TestSmokeNodeCluster(t *testing.T) {
 	t.Parallel()
-	redisURL := redisServer(t)
+	redisURL := testenv.RedisServer(t).URL()
 	var urls, pids []string
 	for range 3 {
 		u, p := nodeHub(t, "REDIS_URL="+redisURL)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/tests/topology/topo"
 )
 
@@ -21,7 +22,7 @@ import (
 func freeRun(t *testing.T, n int) int {
 	t.Helper()
 	for range 50 {
-		base := topo.FreePort(t)
+		base := testenv.FreePort(t)
 		ok := true
 		for i := 1; i < n && ok; i++ {
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
@@ -50,7 +51,7 @@ func TestClusterScript(t *testing.T) {
 	topo.Need(t, "haproxy")
 	topo.Need(t, "redis-server")
 	topo.Need(t, "openssl")
-	port, base, redisPort := topo.FreePort(t), freeRun(t, 3), topo.FreePort(t)
+	port, base, redisPort := testenv.FreePort(t), freeRun(t, 3), testenv.FreePort(t)
 	env := []string{"CLUSTER_DIR=" + t.TempDir(), "CLUSTER_PORT=" + strconv.Itoa(port), "CLUSTER_BASE=" + strconv.Itoa(base),
 		"REDIS_PORT=" + strconv.Itoa(redisPort), "HUB_BIN=" + topo.HubBinary(t)}
 	var mu sync.Mutex
@@ -66,7 +67,7 @@ func TestClusterScript(t *testing.T) {
 		if strings.HasPrefix(line, "cluster: https://") {
 			started <- struct{}{}
 		}
-	}, "bash", filepath.Join(topo.Root(), "tests", "topology", "cluster.sh"))
+	}, "bash", filepath.Join(testenv.RepoRoot(t), "tests", "topology", "cluster.sh"))
 	select {
 	case <-started:
 	case <-time.After(30 * time.Second):

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubkit/hubkit/internal/testenv"
 	"github.com/hubkit/hubkit/tests/topology/topo"
 )
 
@@ -27,11 +28,11 @@ func runScenario(t *testing.T, url, scenario string) {
 // results.
 func runScript(t *testing.T, script string, args ...string) {
 	t.Helper()
-	node := topo.Need(t, "node")
+	node := topo.Node(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join(topo.Root(), "tests", "topology", "js", script)}, args...)...)
-	cmd.Env = topo.NodeEnv()
+	cmd := exec.CommandContext(ctx, node.Bin, append([]string{filepath.Join(testenv.RepoRoot(t), "tests", "topology", "js", script)}, args...)...)
+	cmd.Env = node.Env()
 	out, err := cmd.CombinedOutput()
 	passes := 0
 	for _, line := range strings.Split(string(out), "\n") {
@@ -56,7 +57,7 @@ func runScript(t *testing.T, script string, args ...string) {
 // room messages.
 func TestThroughHAProxy(t *testing.T) {
 	t.Parallel()
-	topo.Need(t, "node")
+	topo.Node(t)
 	top := topo.Start(t, topo.Options{})
 	for _, sc := range []string{"polling", "upgrade", "rooms"} {
 		t.Run(sc, func(t *testing.T) { runScenario(t, top.ProxyURL(), sc) })
@@ -69,14 +70,14 @@ func TestThroughHAProxy(t *testing.T) {
 // missed room events) from the Node replica onto the Go one and back.
 func TestMixedGoNodeRecovery(t *testing.T) {
 	t.Parallel()
-	node := topo.Need(t, "node")
+	node := topo.Node(t)
 	top := topo.Start(t, topo.Options{Replicas: 1, NoProxy: true})
 	urlCh := make(chan string, 1)
-	topo.StartProcLines(t, "node-replica", topo.NodeEnv(), nil, func(line string) {
+	topo.StartProcLines(t, "node-replica", node.Env(), nil, func(line string) {
 		if u, ok := strings.CutPrefix(line, "LISTEN "); ok {
 			urlCh <- u
 		}
-	}, node, filepath.Join(topo.Root(), "tests", "topology", "js", "node-replica.js"), top.Redis.URL())
+	}, node.Bin, filepath.Join(testenv.RepoRoot(t), "tests", "topology", "js", "node-replica.js"), top.Redis.URL())
 	var nodeURL string
 	select {
 	case nodeURL = <-urlCh:

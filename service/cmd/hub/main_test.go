@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/hubkit/hubkit/service/redisadapter/redistest"
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // syncBuffer is a goroutine-safe log sink.
@@ -107,26 +106,16 @@ func TestRunServesAndDrains(t *testing.T) {
 			t.Parallel()
 			env := map[string]string{}
 			if tt.redis {
-				rs := redistest.Start(t)
+				rs := testenv.RedisServer(t)
 				env["REDIS_URL"] = rs.URL()
 				env["HUB_REDIS_MODE"] = tt.mode
 			}
 			url, cancel, done, logs := runHub(t, env)
 			defer cancel()
-			c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-			deadline := time.Now().Add(15 * time.Second)
-			for {
-				res, err := c.Get(url + "/readyz")
-				if err == nil {
-					res.Body.Close()
-					if res.StatusCode == 200 {
-						break
-					}
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("never ready:\n%s", logs)
-				}
-				time.Sleep(10 * time.Millisecond)
+			ready, cancelReady := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancelReady()
+			if err := testenv.WaitHTTP(ready, url+"/readyz"); err != nil {
+				t.Fatalf("never ready: %v\n%s", err, logs)
 			}
 			cancel()
 			select {

@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // Cluster is a Redis Cluster of real redis-server processes (masters only).
 type Cluster struct {
-	Nodes []*Server
+	Nodes []*testenv.Redis
 }
 
 // Addrs are the nodes' host:port.
@@ -54,27 +57,24 @@ func clusterPort() (int, error) {
 // cleanup. It needs redis-cli besides redis-server (same skip rules).
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
-	bin := Binary(t)
+	if testing.Short() {
+		t.Skip("-short: needs a redis-server")
+	}
 	cli, err := exec.LookPath("redis-cli")
 	if err != nil {
-		if _, statErr := exec.LookPath("/usr/bin/redis-cli"); statErr != nil {
-			Binary(t) // same skip/fail decision
-			t.Fatalf("redis-cli not found: %v", err)
+		if _, statErr := os.Stat("/usr/bin/redis-cli"); statErr == nil {
+			cli, err = "/usr/bin/redis-cli", nil
 		}
-		cli = "/usr/bin/redis-cli"
 	}
+	testenv.Require(t, "redis-cli", err)
 	c := &Cluster{}
 	for range n {
 		port, err := clusterPort()
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := &Server{bin: bin, dir: t.TempDir(), port: port,
-			extra: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"}}
-		if err := s.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(s.Stop)
+		s := testenv.RedisServer(t, testenv.RedisPort(port),
+			testenv.RedisArgs("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"))
 		c.Nodes = append(c.Nodes, s)
 	}
 	args := append([]string{"--cluster", "create"}, c.Addrs()...)
@@ -86,7 +86,7 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	defer cancel()
 	for _, s := range c.Nodes {
 		for {
-			out, _ := exec.CommandContext(ctx, cli, "-p", strconv.Itoa(s.port), "cluster", "info").Output()
+			out, _ := exec.CommandContext(ctx, cli, "-p", strconv.Itoa(s.Port()), "cluster", "info").Output()
 			if strings.Contains(string(out), "cluster_state:ok") && strings.Contains(string(out), "cluster_slots_assigned:16384") {
 				break
 			}

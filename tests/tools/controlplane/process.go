@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // process is one running component. Its output goes to a log file in the
@@ -101,21 +102,11 @@ func tail(file string, n int) string {
 	return string(b)
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func freePorts(n int) ([]int, error) {
 	seen := map[int]bool{}
 	var ports []int
 	for len(ports) < n {
-		p, err := freePort()
+		p, err := testenv.FindFreePort()
 		if err != nil {
 			return nil, err
 		}

@@ -2,11 +2,14 @@ package controlplane
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // StartTB starts a control plane for a test and stops it in t.Cleanup,
@@ -21,11 +24,8 @@ func StartTB(t testing.TB) *ControlPlane {
 	}
 	bin := DefaultBinDir()
 	if miss := Missing(bin); len(miss) > 0 {
-		msg := "control plane binaries missing in " + bin + " (" + strings.Join(miss, ", ") + "); run tests/tools/build-k8s.sh"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testenv.Require(t, "control plane binaries in "+bin,
+			fmt.Errorf("%s not built; run tests/tools/build-k8s.sh", strings.Join(miss, ", ")))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
 // FleetConfig configures a fleet of real socket.io-client clients spread
@@ -71,7 +73,7 @@ type Fleet struct {
 // connected and joined its room (60s at most).
 func StartFleet(t testing.TB, cfg FleetConfig) *Fleet {
 	t.Helper()
-	node := Need(t, "node")
+	node := Node(t)
 	if cfg.PerProcess == 0 {
 		cfg.PerProcess = 100
 	}
@@ -79,7 +81,7 @@ func StartFleet(t testing.TB, cfg FleetConfig) *Fleet {
 		cfg.Deadline = 2 * time.Minute
 	}
 	f := &Fleet{t: t, ready: make(chan struct{}, 64), results: make(chan []ClientResult, 64)}
-	script := filepath.Join(Root(), "tests", "topology", "js", "clients.js")
+	script := filepath.Join(testenv.RepoRoot(t), "tests", "topology", "js", "clients.js")
 	for first := 0; first < cfg.Clients; first += cfg.PerProcess {
 		n := min(cfg.PerProcess, cfg.Clients-first)
 		idx := len(f.complete)
@@ -90,7 +92,7 @@ func StartFleet(t testing.TB, cfg FleetConfig) *Fleet {
 		}
 		arg, _ := json.Marshal(map[string]any{"url": cfg.URL, "clients": n, "rooms": cfg.Rooms, "first": first,
 			"total": cfg.Total, "transports": transports, "deadlineMs": cfg.Deadline.Milliseconds()})
-		p := StartProcLines(t, fmt.Sprintf("clients@%d", first), NodeEnv(), nil, func(line string) {
+		p := StartProcLines(t, fmt.Sprintf("clients@%d", first), node.Env(), nil, func(line string) {
 			switch {
 			case strings.HasPrefix(line, "READY "):
 				f.ready <- struct{}{}
@@ -105,7 +107,7 @@ func StartFleet(t testing.TB, cfg FleetConfig) *Fleet {
 				}
 				f.results <- rs
 			}
-		}, node, script, string(arg))
+		}, node.Bin, script, string(arg))
 		f.procs = append(f.procs, p)
 	}
 	timeout := time.After(60 * time.Second)

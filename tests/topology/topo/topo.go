@@ -9,7 +9,8 @@
 // It also runs Node scripts with the repo's tests/node/node_modules.
 //
 // When redis-server, haproxy or node is missing, the calling test is
-// skipped, unless CI is set, in which case it fails.
+// skipped, unless CI is set, in which case it fails (internal/testenv's
+// rule); under -short it is skipped.
 package topo
 
 import (
@@ -28,7 +29,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,33 +36,35 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hubkit/hubkit/service/redisadapter/redistest"
+	"github.com/hubkit/hubkit/internal/testenv"
 )
 
-// Root is the repository root.
-func Root() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
+// Need returns the path of a binary on PATH, skipping the test when it is
+// missing (failing when CI is set) and under -short. For "node" it also
+// needs socket.io-client installed (see Node).
+func Need(t testing.TB, bin string) string {
+	t.Helper()
+	if bin == "node" {
+		return Node(t).Bin
+	}
+	skipShort(t)
+	return testenv.LookPath(t, bin)
 }
 
-// Need returns the path of a binary, skipping the test when it is missing
-// (failing when CI is set) and under -short.
-func Need(t testing.TB, bin string) string {
+// Node returns node with the repo's tests/node/node_modules (socket.io-client
+// installed); its Env sets NODE_PATH for the scripts in tests/topology/js.
+// Same skip rules as Need.
+func Node(t testing.TB) testenv.NodeJS {
+	t.Helper()
+	skipShort(t)
+	return testenv.Node(t, "socket.io-client")
+}
+
+func skipShort(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: no processes")
 	}
-	p, err := exec.LookPath(bin)
-	if err == nil && bin == "node" {
-		_, err = os.Stat(filepath.Join(Root(), "tests", "node", "node_modules", "socket.io-client"))
-	}
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s missing and CI is set: %v", bin, err)
-		}
-		t.Skipf("%s missing: %v", bin, err)
-	}
-	return p
 }
 
 var (
@@ -87,7 +89,9 @@ func HubBinary(t testing.TB) string {
 			args = append(args, "-race")
 		}
 		cmd := exec.Command("go", append(args, "./service/cmd/hub")...)
-		cmd.Dir = Root()
+		if cmd.Dir, buildErr = testenv.FindRepoRoot(); buildErr != nil {
+			return
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build hub: %v\n%s", err, out)
 		}
@@ -96,17 +100,6 @@ func HubBinary(t testing.TB) string {
 		t.Fatal(buildErr)
 	}
 	return hubBin
-}
-
-// FreePort returns a free loopback TCP port.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // Options configures Start.
@@ -123,7 +116,7 @@ type Options struct {
 // Topology is a running Redis + replicas (+ HAProxy).
 type Topology struct {
 	t         testing.TB
-	Redis     *redistest.Server
+	Redis     *testenv.Redis
 	Hubs      []*Hub
 	dir       string
 	proxy     *Proc
@@ -151,17 +144,17 @@ func (h *Hub) URL() string { return "http://127.0.0.1:" + strconv.Itoa(h.Port) }
 // with the proxy, until HAProxy answers.
 func Start(t testing.TB, o Options) *Topology {
 	t.Helper()
-	Need(t, "redis-server")
+	skipShort(t)
 	if !o.NoProxy {
 		Need(t, "haproxy")
 	}
 	if o.Replicas == 0 {
 		o.Replicas = 3
 	}
-	top := &Topology{t: t, Redis: redistest.Start(t), dir: t.TempDir()}
+	top := &Topology{t: t, Redis: testenv.RedisServer(t), dir: t.TempDir()}
 	bin := HubBinary(t)
 	for i := 1; i <= o.Replicas; i++ {
-		h := &Hub{ID: "hub" + strconv.Itoa(i), Port: FreePort(t), bin: bin, t: t}
+		h := &Hub{ID: "hub" + strconv.Itoa(i), Port: testenv.FreePort(t), bin: bin, t: t}
 		env := map[string]string{"HUB_API_KEY": "k", "HUB_LOG_LEVEL": "warn"}
 		for k, v := range o.Env {
 			env[k] = v
@@ -198,18 +191,11 @@ func (h *Hub) Start() {
 // WaitReady polls /readyz until 200 (20s at most).
 func (h *Hub) WaitReady() {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(h.URL() + "/readyz")
-		if err == nil {
-			_ = res.Body.Close()
-			if res.StatusCode == 200 {
-				return
-			}
-		}
-		time.Sleep(25 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := testenv.WaitHTTP(ctx, h.URL()+"/readyz"); err != nil {
+		h.t.Fatalf("%s not ready: %v\n%s", h.ID, err, h.Proc().Output())
 	}
-	h.t.Fatalf("%s not ready:\n%s", h.ID, h.Proc().Output())
 }
 
 // Proc returns the current process.
@@ -247,7 +233,7 @@ func (top *Topology) startProxy() {
 	if err := os.WriteFile(pemPath, append(append([]byte{}, certPEM...), keyPEM...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	top.ProxyPort = FreePort(t)
+	top.ProxyPort = testenv.FreePort(t)
 	var servers strings.Builder
 	for _, h := range top.Hubs {
 		fmt.Fprintf(&servers, "    server %s 127.0.0.1:%d check inter 250ms fall 2 rise 1 cookie %s\n", h.ID, h.Port, h.ID)
@@ -258,17 +244,10 @@ func (top *Topology) startProxy() {
 		t.Fatal(err)
 	}
 	top.proxy = StartProc(t, "haproxy", os.Environ(), nil, "haproxy", "-f", cfgPath, "-db")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(top.ProxyPort), time.Second)
-		if err == nil {
-			_ = c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("haproxy did not listen:\n%s", top.proxy.Output())
-		}
-		time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := testenv.WaitTCP(ctx, "127.0.0.1:"+strconv.Itoa(top.ProxyPort)); err != nil {
+		t.Fatalf("haproxy did not listen: %v\n%s", err, top.proxy.Output())
 	}
 }
 
@@ -433,10 +412,4 @@ func (p *Proc) Output() string {
 	n := len(p.lines)
 	from := max(0, n-200)
 	return strings.Join(p.lines[from:], "\n")
-}
-
-// NodeEnv is the environment for Node scripts: NODE_PATH points at the
-// repo's tests/node/node_modules.
-func NodeEnv() []string {
-	return append(os.Environ(), "NODE_PATH="+filepath.Join(Root(), "tests", "node", "node_modules"))
 }
