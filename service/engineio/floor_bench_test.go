@@ -18,8 +18,17 @@ import (
 // of the writing thread (user+system, RUSAGE_THREAD); on loopback it includes
 // the receive-side TCP processing and the reader's wake-up.
 //
+// Two ways to write: "conn" is net.Conn.Write (write(2) through the
+// poller, as an ordinary Go server does), "send" is writeNow (the raw
+// send(2) this package uses for data frames).
+//
 // Run: go test -run '^$' -bench LoopbackWriteFloor -benchtime 200000x -count 3 ./service/engineio/
 func BenchmarkLoopbackWriteFloor(b *testing.B) {
+	b.Run("conn", func(b *testing.B) { loopbackFloor(b, false) })
+	b.Run("send", func(b *testing.B) { loopbackFloor(b, true) })
+}
+
+func loopbackFloor(b *testing.B, send bool) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -49,12 +58,28 @@ func BenchmarkLoopbackWriteFloor(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	fds := make([]uintptr, n)
+	for i, c := range conns {
+		rc, err := c.(*net.TCPConn).SyscallConn()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := rc.Control(func(fd uintptr) { fds[i] = fd }); err != nil {
+			b.Fatal(err)
+		}
+	}
 	frame := make([]byte, 120)
 	runtime.LockOSThread()
 	t0 := threadCPU()
 	i := 0
 	for b.Loop() {
-		if _, err := conns[i%n].Write(frame); err != nil {
+		var err error
+		if send {
+			_, err = writeNow(fds[i%n], frame)
+		} else {
+			_, err = conns[i%n].Write(frame)
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -4,8 +4,6 @@ package engineio
 
 import "syscall"
 
-// nonblocking reports whether writeNow may be used on fd: only Linux
-// builds take the raw path, so elsewhere every write waits in the poller.
-func nonblocking(uintptr) bool { return false }
-
+// writeNow writes p to a non-blocking socket (package net makes every socket
+// non-blocking); only Linux builds use send(2) as a raw system call.
 func writeNow(fd uintptr, p []byte) (int, error) { return syscall.Write(int(fd), p) }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -28,7 +27,7 @@ import (
 // WriteTimeout, set on the socket for that write only.
 type wire struct {
 	nc      net.Conn
-	raw     syscall.RawConn // nil when nc is not a plain non-blocking socket (TLS)
+	raw     syscall.RawConn // nil when nc is not a plain socket (TLS)
 	timeout time.Duration
 
 	pre []byte // bytes the HTTP server had read past the handshake
@@ -61,10 +60,7 @@ func newWire(nc net.Conn, pre []byte, timeout time.Duration) *wire {
 	w := &wire{nc: nc, pre: pre, timeout: timeout}
 	if sc, ok := nc.(syscall.Conn); ok { // *net.TCPConn, not *tls.Conn
 		if rc, err := sc.SyscallConn(); err == nil {
-			ok := false
-			if rc.Control(func(fd uintptr) { ok = nonblocking(fd) }) == nil && ok {
-				w.raw = rc
-			}
+			w.raw = rc
 		}
 	}
 	return w
@@ -246,11 +242,16 @@ func (w *wire) tryFlushLocked() (done bool, err error) {
 		}
 		var n int
 		var werr error
-		rerr := w.raw.Write(func(fd uintptr) bool {
+		// Control, not Write: the fd stays valid while the function runs,
+		// and there is no poller state to prepare for a wait that never
+		// comes (RawConn.Write resets the poll descriptor and takes the
+		// fd's write lock on every call; flushMu already serialises the
+		// writers of this socket).
+		rerr := w.raw.Control(func(fd uintptr) {
 			for {
 				n, werr = writeNow(fd, p)
 				if werr != syscall.EINTR {
-					return true // never wait for writability here
+					return
 				}
 			}
 		})
@@ -258,10 +259,6 @@ func (w *wire) tryFlushLocked() (done bool, err error) {
 			w.advance(n)
 		}
 		switch {
-		case errors.Is(rerr, os.ErrDeadlineExceeded):
-			// The deadline of an earlier blocking write: leave the rest to
-			// the writer goroutine, which sets a fresh one.
-			return false, nil
 		case rerr != nil:
 			return false, rerr
 		case werr == syscall.EAGAIN:

@@ -3,7 +3,7 @@
 # Node baseline (tests/nodehub) driven by the same tool with the same load, on
 # the same machine, interleaved per scenario so both see the same noise.
 #
-#   tests/load/bench.sh [-o OUTDIR] [-only node|go] [-quick]
+#   tests/load/bench.sh [-o OUTDIR] [-only node|go] [-quick] [-scenarios a,b,...]
 #
 # Scenarios (each server kind started fresh for each one):
 #   idle     single node, 10,000 idle websocket clients: RSS per connection
@@ -21,6 +21,9 @@
 # HUB_REDIS_MODE=classic, the mode of the Node app's @socket.io/redis-adapter
 # (BENCH_GO_REDIS_MODE=sharded|streams to change; those do not interoperate with
 # the Node replica of the mixed scenario).
+# BENCH_GO_BASE=/path/to/hub adds a third server kind, "gobase": that binary
+# run exactly like the Go hub, to compare two builds in the same minutes.
+# BENCH_GO_GOMAXPROCS=N runs the Go hubs (not the load tool) with GOMAXPROCS=N.
 # Needs: go, node (+ npm ci --prefix tests/node), /usr/bin/redis-server, jq, curl.
 set -euo pipefail
 
@@ -28,12 +31,14 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/.cache/bench/$(date -u +%Y%m%dT%H%M%SZ)"
 only=""
 quick=0
+scenarios="" # empty: every scenario
 while [ $# -gt 0 ]; do
   case "$1" in
     -o) out=$2; shift 2 ;;
     -only) only=$2; shift 2 ;;
     -quick) quick=1; shift ;;
-    *) echo "usage: $0 [-o OUTDIR] [-only node|go] [-quick]" >&2; exit 2 ;;
+    -scenarios) scenarios=",$2,"; shift 2 ;;
+    *) echo "usage: $0 [-o OUTDIR] [-only node|go] [-quick] [-scenarios a,b,...]" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$out"
@@ -81,6 +86,7 @@ if [ "$only" != "node" ]; then
   log "building the Go hub"
   if (cd "$root" && go build -o "$bin/hub" ./service/cmd/hub) 2>"$out/hub-build.log"; then
     kinds+=(go)
+    if [ -n "${BENCH_GO_BASE:-}" ]; then cp "$BENCH_GO_BASE" "$bin/hub-base"; kinds+=(gobase); fi
   else
     log "the Go hub does not build (see $out/hub-build.log): measuring Node only"
   fi
@@ -103,11 +109,13 @@ start_server() {
       env PORT="$port" HOST=127.0.0.1 HUB_API_KEY=bench "${env[@]}" \
         node "$root/tests/nodehub/server.js" >>"$out/server-node.log" 2>&1 &
       pid=$! ;;
-    go)
+    go|gobase)
+      local exe="$bin/hub"
+      [ "$kind" = gobase ] && exe="$bin/hub-base"
       env HUB_ADDR="127.0.0.1:$port" HUB_API_KEY=bench HUB_ENV=development HUB_LOG_LEVEL=warn \
         HUB_RECOVERY_WINDOW="${BENCH_GO_RECOVERY:-0}" HUB_REDIS_MODE="${BENCH_GO_REDIS_MODE:-classic}" \
-        HUB_DRAIN_WINDOW=2s "${env[@]}" \
-        "$bin/hub" >>"$out/server-go.log" 2>&1 &
+        HUB_DRAIN_WINDOW=2s ${BENCH_GO_GOMAXPROCS:+GOMAXPROCS=$BENCH_GO_GOMAXPROCS} "${env[@]}" \
+        "$exe" >>"$out/server-$kind.log" 2>&1 &
       pid=$! ;;
   esac
   pids+=("$pid")
@@ -118,9 +126,12 @@ start_server() {
   echo "http://127.0.0.1:$port $pid" >"$tmp/last"
 }
 
+wanted() { [ -z "$scenarios" ] || [[ "$scenarios" == *",$1,"* ]]; }
+
 # scenario NAME REPLICAS TOOL-ARGS...
 scenario() {
   local name=$1 replicas=$2; shift 2
+  wanted "$name" || return 0
   for kind in "${kinds[@]}"; do
     local urls=() spids=() use_redis=0 ok=1
     [ "$replicas" -gt 1 ] && use_redis=1
@@ -148,6 +159,7 @@ scenario() {
 # (the migration case of issue #4), when the Go hub built.
 mixed() {
   local name=$1; shift
+  wanted "$name-mixed" || return 0
   case " ${kinds[*]} " in *" go "*) ;; *) return 0 ;; esac
   case " ${kinds[*]} " in *" node "*) ;; *) return 0 ;; esac
   local urls=() spids=() k
