@@ -33,6 +33,8 @@ type HubSettings struct {
 	PingTimeout    time.Duration // HUB_PING_TIMEOUT
 	MaxPayload     int           // HUB_MAX_PAYLOAD
 	WriteQueue     int           // HUB_WRITE_QUEUE
+	ClientRate     float64       // HUB_CLIENT_RATE (0 = no limit)
+	ClientBurst    int           // HUB_CLIENT_BURST
 	LogLevel       string        // HUB_LOG_LEVEL
 	AllowedOrigins []string      // HUB_ALLOWED_ORIGINS
 }
@@ -272,6 +274,10 @@ func hubPlainEnv(s HubSettings) corev1.EnvVarArray {
 	add("HUB_PING_TIMEOUT", dur(s.PingTimeout))
 	add("HUB_MAX_PAYLOAD", itoa(s.MaxPayload))
 	add("HUB_WRITE_QUEUE", itoa(s.WriteQueue))
+	if s.ClientRate > 0 {
+		add("HUB_CLIENT_RATE", strconv.FormatFloat(s.ClientRate, 'g', -1, 64))
+	}
+	add("HUB_CLIENT_BURST", itoa(s.ClientBurst))
 	add("HUB_LOG_LEVEL", s.LogLevel)
 	add("HUB_ALLOWED_ORIGINS", strings.Join(s.AllowedOrigins, ","))
 	// The pod name tags logs and the X-Hub-Replica response header.

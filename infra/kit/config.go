@@ -3,6 +3,7 @@ package kit
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -53,6 +54,8 @@ type Config struct {
 	PingTimeout    time.Duration // pingTimeout: default 20s
 	MaxPayload     int           // maxPayload: default 1000000
 	WriteQueue     int           // writeQueue: default 1024
+	ClientRate     float64       // clientRate: join/leave/publish events per second per connection; default 0 = no limit
+	ClientBurst    int           // clientBurst: default 0 = the hub's (twice clientRate)
 	LogLevel       string        // logLevel: default info
 	AllowedOrigins []string      // allowedOrigins: comma-separated; default https://<host>
 
@@ -92,7 +95,7 @@ func init() {
 	for _, k := range strings.Fields(`environment namespace replicas host ingressController ingressClassName
 		affinityCookie websocketTimeout tlsMode tlsIssuer tlsIssuerKind tlsSecretName image imageRepository
 		imagePlatform hubPackage redisMode redisImage redisStorageSize redisStorageClass recoveryWindow
-		drainWindow preStopDelay pingInterval pingTimeout maxPayload writeQueue logLevel allowedOrigins
+		drainWindow preStopDelay pingInterval pingTimeout maxPayload writeQueue clientRate clientBurst logLevel allowedOrigins
 		hubCpu hubMemory redisCpu redisMemory caBundleConfigMap caBundleKey`) {
 		knownKeys[k] = true
 	}
@@ -239,6 +242,23 @@ func Parse(src Source) (Config, error) {
 	c.WriteQueue = p.integer("writeQueue", 1024)
 	if c.WriteQueue < 1 {
 		p.fail("writeQueue", "must be positive")
+	}
+	rateBad := false
+	if v := p.str("clientRate", ""); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+			p.fail("clientRate", "%q is not a number of events per second (0 = no limit)", v)
+			rateBad = true
+		} else {
+			c.ClientRate = f
+		}
+	}
+	c.ClientBurst = p.integer("clientBurst", 0)
+	switch {
+	case c.ClientBurst < 0:
+		p.fail("clientBurst", "must not be negative")
+	case c.ClientBurst > 0 && c.ClientRate == 0 && !rateBad:
+		p.fail("clientBurst", "has no effect without clientRate")
 	}
 	c.LogLevel = p.oneOf("logLevel", "info", "debug", "info", "warn", "error")
 	if v := p.str("allowedOrigins", ""); v != "" {

@@ -139,6 +139,8 @@ func deploy(ctx *pulumi.Context, cfg Config, opts Options) error {
 			PingTimeout:    cfg.PingTimeout,
 			MaxPayload:     cfg.MaxPayload,
 			WriteQueue:     cfg.WriteQueue,
+			ClientRate:     cfg.ClientRate,
+			ClientBurst:    cfg.ClientBurst,
 			LogLevel:       cfg.LogLevel,
 			AllowedOrigins: cfg.AllowedOrigins,
 		},

@@ -248,6 +248,8 @@ func TestHubEnvFromConfig(t *testing.T) {
 	cfg["redisMode"] = "sharded"
 	cfg["recoveryWindow"] = "0"
 	cfg["drainWindow"] = "30s"
+	cfg["clientRate"] = "2.5"
+	cfg["clientBurst"] = "10"
 	rec, _ := mustRun(t, "prod", cfg, prodSecrets, true)
 	env := envOf(deployment(t, rec))
 	want := map[string]string{
@@ -255,6 +257,7 @@ func TestHubEnvFromConfig(t *testing.T) {
 		"HUB_RECOVERY_WINDOW": "0", "HUB_DRAIN_WINDOW": "30s", "HUB_PING_INTERVAL": "25s",
 		"HUB_PING_TIMEOUT": "20s", "HUB_MAX_PAYLOAD": "1000000", "HUB_WRITE_QUEUE": "1024",
 		"HUB_LOG_LEVEL": "info", "HUB_ALLOWED_ORIGINS": "https://rt.example.com",
+		"HUB_CLIENT_RATE": "2.5", "HUB_CLIENT_BURST": "10",
 		"REDIS_URL": "secret:hubkit-hub/redis-url", "HUB_REPLICA_ID": "field:metadata.name", "HUB_API_KEY": "secret:hubkit-hub/api-key",
 		"HUB_JWT_SECRET": "secret:hubkit-hub/jwt-secret",
 	}
@@ -265,6 +268,17 @@ func TestHubEnvFromConfig(t *testing.T) {
 	}
 	if _, ok := env["HUB_JWT_PUBLIC_KEY"]; ok {
 		t.Error("HUB_JWT_PUBLIC_KEY set without jwtPublicKey")
+	}
+}
+
+func TestHubEnvNoClientRateByDefault(t *testing.T) {
+	t.Parallel()
+	rec, _ := mustRun(t, "prod", prodValues(), prodSecrets, true)
+	env := envOf(deployment(t, rec))
+	for _, k := range []string{"HUB_CLIENT_RATE", "HUB_CLIENT_BURST"} {
+		if v, ok := env[k]; ok {
+			t.Errorf("%s = %q without clientRate", k, v)
+		}
 	}
 }
 

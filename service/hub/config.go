@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -30,6 +31,8 @@ const (
 	EnvWriteQueue     = "HUB_WRITE_QUEUE"
 	EnvLogLevel       = "HUB_LOG_LEVEL"
 	EnvReplicaID      = "HUB_REPLICA_ID"
+	EnvClientRate     = "HUB_CLIENT_RATE"
+	EnvClientBurst    = "HUB_CLIENT_BURST"
 )
 
 // Values of HUB_ENV.
@@ -100,6 +103,14 @@ type Settings struct {
 	WriteQueue int
 	// LogLevel is the minimum log level (HUB_LOG_LEVEL). Default info.
 	LogLevel slog.Level
+	// ClientRate bounds the join, leave and publish events one connection
+	// may send, per second (HUB_CLIENT_RATE); an event over the bound is
+	// answered with the error "rate limited" and not carried out. Zero
+	// (default) = no bound.
+	ClientRate float64
+	// ClientBurst is how many such events may come at once above
+	// ClientRate (HUB_CLIENT_BURST). Default: twice ClientRate, at least 1.
+	ClientBurst int
 	// ReplicaID names this replica (HUB_REPLICA_ID) in the X-Hub-Replica
 	// header of Socket.IO responses and in logs. Empty = no header.
 	ReplicaID string
@@ -146,6 +157,11 @@ func ConfigFromEnv(getenv func(string) string) (Settings, error) {
 		MaxPayload:     r.positiveInt(EnvMaxPayload, DefaultMaxPayload),
 		WriteQueue:     r.positiveInt(EnvWriteQueue, DefaultWriteQueue),
 		LogLevel:       r.level(EnvLogLevel),
+		ClientRate:     r.rate(EnvClientRate),
+	}
+	s.ClientBurst = r.positiveInt(EnvClientBurst, max(1, int(math.Ceil(2*s.ClientRate))))
+	if s.ClientRate == 0 && r.get(EnvClientBurst) != "" && !r.failed(EnvClientBurst) {
+		r.fail(EnvClientBurst, r.get(EnvClientBurst), "has no effect without HUB_CLIENT_RATE")
 	}
 	if len(s.JWTSecret) == 0 {
 		s.JWTSecret = nil
@@ -269,6 +285,20 @@ func (r *envReader) duration(key string, def time.Duration, zeroOK bool) time.Du
 		return def
 	}
 	return d
+}
+
+// rate reads events per second: a non-negative number, 0 or unset = none.
+func (r *envReader) rate(key string) float64 {
+	v := r.get(key)
+	if v == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		r.fail(key, v, "want events per second per connection, e.g. 20 or 0.5 (0 = no limit)")
+		return 0
+	}
+	return f
 }
 
 func (r *envReader) positiveInt(key string, def int) int {

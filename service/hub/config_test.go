@@ -84,6 +84,10 @@ func TestConfigErrors(t *testing.T) {
 		{"bad origin", map[string]string{EnvAllowedOrigins: "example.com"}, []string{EnvAllowedOrigins}},
 		{"bad level", map[string]string{EnvLogLevel: "loud"}, []string{EnvLogLevel}},
 		{"bad pem", map[string]string{EnvJWTPublicKey: "not a key"}, []string{EnvJWTPublicKey}},
+		{"bad rate", map[string]string{EnvClientRate: "fast"}, []string{EnvClientRate}},
+		{"negative rate", map[string]string{EnvClientRate: "-1"}, []string{EnvClientRate}},
+		{"zero burst", map[string]string{EnvClientRate: "5", EnvClientBurst: "0"}, []string{EnvClientBurst}},
+		{"burst without rate", map[string]string{EnvClientBurst: "10"}, []string{EnvClientBurst}},
 		{"production without redis and key", map[string]string{EnvEnv: "production"}, []string{EnvRedisURL, EnvJWTSecret}},
 		{"production without key", map[string]string{EnvEnv: "production", EnvRedisURL: "redis://r:6379"}, []string{EnvJWTSecret}},
 		{"production short secret", map[string]string{EnvEnv: "production", EnvRedisURL: "redis://r:6379", EnvJWTSecret: "short"}, []string{EnvJWTSecret}},
@@ -135,4 +139,28 @@ func ed25519PEM(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+}
+
+func TestConfigClientRate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		env   map[string]string
+		rate  float64
+		burst int
+	}{
+		{nil, 0, 1},
+		{map[string]string{EnvClientRate: "0"}, 0, 1},
+		{map[string]string{EnvClientRate: "20"}, 20, 40},
+		{map[string]string{EnvClientRate: "0.2"}, 0.2, 1},
+		{map[string]string{EnvClientRate: "2.5", EnvClientBurst: "3"}, 2.5, 3},
+	}
+	for _, tt := range tests {
+		s, err := ConfigFromEnv(envOf(tt.env))
+		if err != nil {
+			t.Fatalf("%v: %v", tt.env, err)
+		}
+		if s.ClientRate != tt.rate || s.ClientBurst != tt.burst {
+			t.Errorf("%v: rate %v burst %d, want %v and %d", tt.env, s.ClientRate, s.ClientBurst, tt.rate, tt.burst)
+		}
+	}
 }

@@ -112,6 +112,9 @@
 //	HUB_PING_TIMEOUT     Engine.IO ping timeout                  20s
 //	HUB_MAX_PAYLOAD      max Engine.IO payload / API body, bytes 1000000
 //	HUB_WRITE_QUEUE      per-connection write queue, packets     1024
+//	HUB_CLIENT_RATE      join/leave/publish events per second    unset = no limit
+//	                     per connection; over it: "rate limited"
+//	HUB_CLIENT_BURST     events at once above HUB_CLIENT_RATE    2 × rate
 //	HUB_LOG_LEVEL        debug | info | warn | error             info
 //
 // Every bad value is reported at start, all together, one line per key.
@@ -130,7 +133,8 @@
 //	                                      reaches local sockets; one per silent socket
 //	hub_slow_consumer_disconnects_total   connections closed because their write queue was full
 //	hub_errors_total{reason}              refusals and failures (auth_token_expired,
-//	                                      origin_refused, join_forbidden, api_unauthorized, ...)
+//	                                      origin_refused, join_forbidden, api_unauthorized,
+//	                                      rate_limited, ...)
 //	hub_ready                             1 while accepting clients
 //
 // plus the Go runtime, process and (with REDIS_URL) Redis adapter collectors.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hubkit/hubkit/service/adapter"
 	"github.com/hubkit/hubkit/service/socketio"
+	"golang.org/x/time/rate"
 )
 
 // SocketIOConfig configures [NewSocketIO].
@@ -42,16 +43,21 @@ type SocketIO struct {
 	contract *Contract
 	verifier *Verifier // nil = open
 	leeway   time.Duration
-	metrics  *Metrics
-	log      *slog.Logger
-	ready    func() bool
-	closeAd  func() error
+	// clientRate and clientBurst size each connection's event budget
+	// (Settings.ClientRate/ClientBurst).
+	clientRate  float64
+	clientBurst int
+	metrics     *Metrics
+	log         *slog.Logger
+	ready       func() bool
+	closeAd     func() error
 }
 
 // NewSocketIO builds the Socket.IO server and registers the contract.
 func NewSocketIO(cfg SocketIOConfig) (*SocketIO, error) {
 	s := cfg.Settings
-	x := &SocketIO{metrics: cfg.Metrics, log: orDiscard(cfg.Logger), ready: cfg.Ready, closeAd: cfg.CloseAdapter, leeway: cfg.AuthLeeway}
+	x := &SocketIO{metrics: cfg.Metrics, log: orDiscard(cfg.Logger), ready: cfg.Ready, closeAd: cfg.CloseAdapter, leeway: cfg.AuthLeeway,
+		clientRate: s.ClientRate, clientBurst: max(1, s.ClientBurst)}
 	if x.leeway <= 0 {
 		x.leeway = 5 * time.Second
 	}
@@ -196,13 +202,16 @@ func (x *SocketIO) onConnection(s *socketio.Socket) {
 			}
 		}
 	}
-	x.onRoomEvent(s, EventJoin, func(room string) Ack { return x.contract.Join(sess, room) })
-	x.onRoomEvent(s, EventLeave, func(room string) Ack { return x.contract.Leave(sess, room) })
+	lim := x.limiter()
+	x.onRoomEvent(s, lim, EventJoin, func(room string) Ack { return x.contract.Join(sess, room) })
+	x.onRoomEvent(s, lim, EventLeave, func(room string) Ack { return x.contract.Leave(sess, room) })
 	s.On(EventPublish, func(args socketio.Args, ack socketio.AckFunc) {
 		room, okRoom := StringArg(args, 0)
 		event, okEvent := StringArg(args, 1)
 		var a Ack
 		switch {
+		case !x.allow(lim):
+			a = rateLimited
 		case !okRoom:
 			x.metrics.Error("publish_bad_args")
 			a = Ack{Error: "publish(room, event, payload, ack): room must be a string"}
@@ -241,17 +250,39 @@ func (x *SocketIO) expireAt(s *socketio.Socket, g Grants) *time.Timer {
 	})
 }
 
+// rateLimited answers an event over HUB_CLIENT_RATE.
+var rateLimited = Ack{Error: "rate limited"}
+
+// limiter returns a connection's event budget (nil: no limit).
+func (x *SocketIO) limiter() *rate.Limiter {
+	if x.clientRate <= 0 {
+		return nil
+	}
+	return rate.NewLimiter(rate.Limit(x.clientRate), x.clientBurst)
+}
+
+// allow spends one event of lim, counting a refusal as "rate_limited".
+func (x *SocketIO) allow(lim *rate.Limiter) bool {
+	if lim == nil || lim.Allow() {
+		return true
+	}
+	x.metrics.Error("rate_limited")
+	return false
+}
+
 // slowConsumerReason is engineio.ReasonSlowConsumer as socketio reports it.
 const slowConsumerReason = "slow consumer"
 
 // onRoomEvent handles an "<event>(room, ack)" event: a string room goes to
 // op, anything else is answered with an error and counted as
 // "<event>_bad_args".
-func (x *SocketIO) onRoomEvent(s *socketio.Socket, event string, op func(room string) Ack) {
+func (x *SocketIO) onRoomEvent(s *socketio.Socket, lim *rate.Limiter, event string, op func(room string) Ack) {
 	s.On(event, func(args socketio.Args, ack socketio.AckFunc) {
 		room, ok := StringArg(args, 0)
 		a := Ack{Error: event + "(room, ack): room must be a string"}
-		if ok {
+		if !x.allow(lim) {
+			a = rateLimited
+		} else if ok {
 			a = op(room)
 		} else {
 			x.metrics.Error(event + "_bad_args")

@@ -339,3 +339,48 @@ func TestAckTimeoutsCounted(t *testing.T) {
 		t.Fatalf("hub_messages_out_total = %v, want 2", got)
 	}
 }
+
+// TestClientRateLimit: with HUB_CLIENT_RATE, a connection's join, leave and
+// publish events past its burst are refused with "rate limited" (as an ack,
+// or as hub:error without one) and counted; other connections keep their
+// own budget.
+func TestClientRateLimit(t *testing.T) {
+	t.Parallel()
+	// 0.01/s: the budget does not refill within the test, so exactly the
+	// burst is allowed whatever the machine's speed.
+	_, m, srv := newTestSocketIO(t, func(s *Settings) { s.ClientRate, s.ClientBurst = 0.01, 3 })
+	connect := func() *wsClient {
+		c := dialSIO(t, srv.URL)
+		c.write(`40`)
+		if got := c.read(); !strings.HasPrefix(got, `40{"sid":"`) {
+			t.Fatalf("connect: %q", got)
+		}
+		return c
+	}
+	a := connect()
+	defer a.close()
+	steps := []struct{ send, want string }{
+		{`420["join","r"]`, `430[{"ok":true}]`},
+		{`421["publish","r","e",1]`, `431[{"ok":true}]`},
+		{`422["leave","r"]`, `432[{"ok":true}]`},
+		{`423["join","r"]`, `433[{"error":"rate limited"}]`},
+		{`424["publish","r","e",1]`, `434[{"error":"rate limited"}]`},
+		// without ack: hub:error (and, recovery being on, an offset)
+		{`42["publish","r","e",1]`, `42["hub:error",{"error":"rate limited","op":"publish"}`},
+	}
+	for _, st := range steps {
+		a.write(st.send)
+		if got := a.read(); !strings.HasPrefix(got, st.want) {
+			t.Fatalf("%s: got %q, want %q", st.send, got, st.want)
+		}
+	}
+	if got := counter(t, m, "hub_errors_total", "reason", "rate_limited"); got != 3 {
+		t.Errorf("rate_limited = %v, want 3", got)
+	}
+	b := connect() // a fresh connection has its own budget
+	defer b.close()
+	b.write(`420["join","r"]`)
+	if got := b.read(); got != `430[{"ok":true}]` {
+		t.Fatalf("second connection join: %q", got)
+	}
+}
