@@ -149,17 +149,8 @@ func (a *classicAdapter) onRequest(payload []byte) {
 // node (or an emitter). Our own were applied locally when sent.
 func (a *classicAdapter) onRemoteOp(r wire.Request) {
 	if r.Opts != nil {
-		if r.UID == a.uid {
-			return
-		}
-		opts := adapterOpts(*r.Opts)
-		switch r.Type {
-		case wire.ReqRemoteJoin:
-			_ = a.Memory.AddSockets(bg, opts, r.Rooms)
-		case wire.ReqRemoteLeave:
-			_ = a.Memory.DelSockets(bg, opts, r.Rooms)
-		case wire.ReqRemoteDisconnect:
-			_ = a.Memory.DisconnectSockets(bg, opts, r.Close)
+		if op, ok := classicOp(r.Type); ok && r.UID != a.uid {
+			a.applyOp(op, *r.Opts, r.Rooms, r.Close)
 		}
 		return
 	}

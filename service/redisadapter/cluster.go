@@ -50,6 +50,15 @@ type handler interface {
 	onMessage(channel string, payload []byte)
 }
 
+// patternHandler is a handler that tells the messages it gets through a
+// pattern subscription from those of its exact subscriptions (streams
+// mode subscribes both to a channel and to a pattern matching it). A
+// handler without it gets both kinds through onMessage.
+type patternHandler interface {
+	handler
+	onPatternMessage(channel string, payload []byte)
+}
+
 // New connects to Redis (cfg.Client, or a client built from cfg.URL),
 // checks it answers within ctx, and starts the subscription loop and the
 // publisher.
@@ -208,6 +217,26 @@ func (c *Cluster) dispatch(channel string, payload []byte) {
 	}
 }
 
+// dispatchSub routes a message of the subscription loop: one that matched
+// a pattern goes to onPatternMessage when its handler has one.
+func (c *Cluster) dispatchSub(channel, pattern string, payload []byte) {
+	if pattern == "" {
+		c.dispatch(channel, payload)
+		return
+	}
+	c.m.received.Inc()
+	c.hmu.RLock()
+	h := c.handlers[nsKey(channel)]
+	c.hmu.RUnlock()
+	switch h := h.(type) {
+	case nil:
+	case patternHandler:
+		h.onPatternMessage(channel, payload)
+	default:
+		h.onMessage(channel, payload)
+	}
+}
+
 // subFor returns the subscriber for a channel, starting it when needed.
 // Only sharded subscriptions on Redis Cluster use one connection per slot.
 func (c *Cluster) subFor(channel string, kind subKind) (*subscriber, error) {
@@ -231,7 +260,7 @@ func (c *Cluster) subFor(channel string, kind subKind) (*subscriber, error) {
 			}
 			return c.client.Subscribe(context.Background())
 		},
-		onMsg: c.dispatch,
+		onMsg: c.dispatchSub,
 		onUp: func(first bool, down time.Duration) {
 			c.upCount.Add(1)
 			c.m.connected.Set(1)

@@ -17,6 +17,13 @@
 //     (sessions in sio:session:<pid>, Config.RecoveryWindow). See streams.go
 //     for the protocol and where it differs from Node.
 //
+// @socket.io/redis-emitter publishes into ModeClassic (its own protocol)
+// and ModeStreams: there every replica also listens to the emitter's
+// classic channels and applies its broadcasts and requests to its local
+// sockets (streams_emitter.go; emitter events are not in the stream, so
+// not replayed on recovery). Not into ModeSharded: its SSUBSCRIBE channels
+// do not get the emitter's PUBLISH.
+//
 // A Cluster owns the Redis connections: one supervised subscription loop
 // (reconnect with backoff, automatic resubscribe, state in logs and
 // metrics) and one batching publisher (a bounded queue drained into

@@ -103,11 +103,11 @@ func (a *msgAdapter) onRequest(m wire.ClusterMessage) {
 				a.publishResponse(from, wire.ClusterMessage{Type: wire.MsgBroadcastAck, RequestID: rid, Ack: ack})
 			})
 	case wire.MsgSocketsJoin:
-		_ = a.Memory.AddSockets(bg, adapterOpts(m.Opts), m.Rooms)
+		a.applyOp(opJoin, m.Opts, m.Rooms, false)
 	case wire.MsgSocketsLeave:
-		_ = a.Memory.DelSockets(bg, adapterOpts(m.Opts), m.Rooms)
+		a.applyOp(opLeave, m.Opts, m.Rooms, false)
 	case wire.MsgDisconnectSockets:
-		_ = a.Memory.DisconnectSockets(bg, adapterOpts(m.Opts), m.Close)
+		a.applyOp(opDisconnect, m.Opts, nil, m.Close)
 	case wire.MsgFetchSockets:
 		a.publishResponse(from, wire.ClusterMessage{Type: wire.MsgFetchSocketsResponse, RequestID: rid, Sockets: a.localSocketInfos(m.Opts)})
 	case wire.MsgServerSideEmit:

@@ -30,6 +30,33 @@ func pickOp[T any](op remoteOp, join, leave, disconnect T) T {
 	return join
 }
 
+// applyOp applies a socketsJoin, socketsLeave or disconnectSockets of
+// another server (or of redis-emitter) to the local sockets.
+func (b *base) applyOp(op remoteOp, o wire.Opts, rooms []string, closeConn bool) {
+	opts := adapterOpts(o)
+	switch op {
+	case opJoin:
+		_ = b.Memory.AddSockets(bg, opts, rooms)
+	case opLeave:
+		_ = b.Memory.DelSockets(bg, opts, rooms)
+	case opDisconnect:
+		_ = b.Memory.DisconnectSockets(bg, opts, closeConn)
+	}
+}
+
+// classicOp is the remoteOp of a classic request type.
+func classicOp(t wire.RequestType) (remoteOp, bool) {
+	switch t {
+	case wire.ReqRemoteJoin:
+		return opJoin, true
+	case wire.ReqRemoteLeave:
+		return opLeave, true
+	case wire.ReqRemoteDisconnect:
+		return opDisconnect, true
+	}
+	return 0, false
+}
+
 // AddSockets makes the matching sockets of every server join rooms.
 func (b *base) AddSockets(ctx context.Context, opts adapter.BroadcastOptions, rooms []string) error {
 	if !opts.Flags.Local {

@@ -44,15 +44,35 @@ import (
 //     rather than to ~10,000 entries, so an offset stays valid for the
 //     whole window at any event rate; Redis holds about rate × window
 //     entries. (A Node replica in the cluster still trims to ~10,000.)
+//
+// @socket.io/redis-emitter works in this mode too, though it only speaks
+// the classic protocol (there is no streams emitter): every replica also
+// listens to the emitter's channels — msgpack [uid, packet, opts] on
+// "socket.io#<nsp>#" and, PSUBSCRIBEd, "socket.io#<nsp>#<room>#"; JSON
+// socketsJoin/socketsLeave/disconnectSockets/serverSideEmit on
+// "socket.io-request#<nsp>#" — and applies what it sends to its own local
+// sockets, as classic replicas do. See streams_emitter.go. Emitter
+// broadcasts are not in the stream, so they are not replayed on recovery;
+// with recovery on they carry as offset the id of the last entry the
+// replica delivered before them, so that a client's offset stays one a
+// recovery can resume from.
 type streamsAdapter struct {
 	msgAdapter
 	core   *streamsCore
 	window time.Duration
 
-	// fenceMu is held while an entry is delivered and while a restored
-	// socket joins its rooms.
+	// fenceMu is held while an entry or an emitter broadcast is delivered
+	// and while a restored socket joins its rooms.
 	fenceMu sync.Mutex
 	fences  map[string]*fence // by socket id
+	// delivered is the id of the last entry of this namespace delivered
+	// to the local sockets (or, before the first one, of the last entry
+	// the reader had passed when the namespace was added; "" when none is
+	// known): the offset an emitter broadcast carries (streams_emitter.go).
+	delivered string
+
+	reqChannel string // socket.io-request#<nsp>#, where redis-emitter sends its requests
+	pattern    string // socket.io#<nsp>#*, redis-emitter's room channels
 
 	live liveSessions
 }
@@ -74,11 +94,22 @@ func newStreams(c *Cluster, nsp adapter.Namespace) (*streamsAdapter, error) {
 		return nil, err
 	}
 	a.live.init(a)
-	core.add(a)
+	a.reqChannel = wire.RequestChannel(c.cfg.Prefix, a.name)
+	a.pattern = wire.BroadcastPattern(c.cfg.Prefix, a.name)
+	a.fenceMu.Lock() // no entry is delivered to a before delivered is set
+	a.delivered = core.add(a)
+	a.fenceMu.Unlock()
 	c.register(a.channel, a)
-	if err := c.subscribe(context.Background(), subChannel, a.channel, a.respChannel); err != nil {
+	c.register(a.reqChannel, a)
+	ctx := context.Background()
+	err = c.subscribe(ctx, subChannel, a.channel, a.respChannel, a.reqChannel)
+	if err == nil {
+		err = c.subscribe(ctx, subPattern, a.pattern)
+	}
+	if err != nil {
 		core.remove(a)
 		c.unregister(a.channel)
+		c.unregister(a.reqChannel)
 		return nil, err
 	}
 	return a, nil
@@ -89,8 +120,11 @@ func (a *streamsAdapter) Close() error {
 	a.closeOnce.Do(func() {
 		a.live.stopRefresh()
 		a.core.remove(a)
-		a.c.unsubscribe(context.Background(), subChannel, a.channel, a.respChannel)
+		ctx := context.Background()
+		a.c.unsubscribe(ctx, subChannel, a.channel, a.respChannel, a.reqChannel)
+		a.c.unsubscribe(ctx, subPattern, a.pattern)
 		a.c.unregister(a.channel)
+		a.c.unregister(a.reqChannel)
 	})
 	return nil
 }
@@ -137,6 +171,7 @@ func (a *streamsAdapter) deliver(id string, m wire.ClusterMessage) {
 	}
 	a.fenceMu.Lock()
 	defer a.fenceMu.Unlock()
+	a.delivered = id
 	if len(a.fences) > 0 {
 		opts = a.applyFences(id, p, m.Opts, opts)
 	}
@@ -153,9 +188,18 @@ func (a *streamsAdapter) onClusterMessage(m wire.ClusterMessage) {
 	a.onRequest(m)
 }
 
-// onMessage receives pub/sub messages (ephemeral messages and responses).
+// onMessage receives the messages of the exact subscriptions: ephemeral
+// messages and responses, and redis-emitter's broadcasts to no room or
+// several and its requests (streams_emitter.go).
 func (a *streamsAdapter) onMessage(channel string, payload []byte) {
-	a.receive(channel, payload, a.onClusterMessage)
+	switch {
+	case channel == a.reqChannel:
+		a.onEmitterRequest(payload)
+	case channel == a.channel && isMsgpackArray(payload):
+		a.onEmitterBroadcast(payload) // a ClusterMessage is a map
+	default:
+		a.receive(channel, payload, a.onClusterMessage)
+	}
 }
 
 // Broadcast appends p to the stream; every replica, this one included,

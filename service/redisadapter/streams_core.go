@@ -52,8 +52,13 @@ type streamsCore struct {
 	mu   sync.RWMutex
 	nsps map[string]*streamsAdapter
 
-	lastID  string        // reader position; reader goroutine only
-	lastMs  atomic.Uint64 // time part of the last entry read (Redis clock)
+	lastID string        // reader position; reader goroutine only
+	lastMs atomic.Uint64 // time part of the last entry read (Redis clock)
+	// pos is the id of the last entry the reader dispatched (nil before
+	// the first, unless the stream had entries at start); stored under
+	// mu.RLock with the namespace lookup, so that add knows which entries
+	// went by without the namespace it adds.
+	pos     atomic.Pointer[string]
 	up      atomic.Bool
 	stopped chan struct{} // closed when both goroutines returned
 }
@@ -100,6 +105,9 @@ func (c *Cluster) streamsCore() (*streamsCore, error) {
 	} else {
 		c.log.Warn("redisadapter: streams: cannot read the stream's last id, following new entries only", "err", err)
 	}
+	if start := s.lastID; start != "$" && start != "0-0" {
+		s.pos.Store(&start) // a copy: the reader moves lastID
+	}
 	c.streams = s
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -109,10 +117,17 @@ func (c *Cluster) streamsCore() (*streamsCore, error) {
 	return s, nil
 }
 
-func (s *streamsCore) add(a *streamsAdapter) {
+// add makes the reader hand a's entries to a. It returns the id of the
+// last entry dispatched before ("" when none is known): every entry up to
+// it went by without a.
+func (s *streamsCore) add(a *streamsAdapter) string {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.nsps[a.name] = a
-	s.mu.Unlock()
+	if p := s.pos.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 func (s *streamsCore) remove(a *streamsAdapter) {
@@ -194,14 +209,13 @@ func (s *streamsCore) dispatch(m redis.XMessage) {
 			fields[k] = str
 		}
 	}
-	if fields["nsp"] == "" {
-		return // Node skips entries without nsp too
-	}
 	s.mu.RLock()
+	id := m.ID
+	s.pos.Store(&id)
 	a := s.nsps[fields["nsp"]]
 	s.mu.RUnlock()
-	if a == nil {
-		return
+	if a == nil || fields["nsp"] == "" {
+		return // Node skips entries without nsp too
 	}
 	e, err := wire.DecodeStreamEntry(fields)
 	if err != nil {
@@ -296,4 +310,8 @@ func parseStreamID(id string) (streamID, bool) {
 
 func (x streamID) less(y streamID) bool {
 	return x.ms < y.ms || x.ms == y.ms && x.seq < y.seq
+}
+
+func (x streamID) String() string {
+	return strconv.FormatUint(x.ms, 10) + "-" + strconv.FormatUint(x.seq, 10)
 }

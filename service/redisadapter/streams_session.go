@@ -34,9 +34,12 @@ type fence struct {
 	skipUpTo streamID
 }
 
+// fencedPacket is an entry's packet (offset included), or an emitter
+// broadcast's (emitter: without offset, id is the entry it follows).
 type fencedPacket struct {
-	id streamID
-	p  *parser.Packet
+	id      streamID
+	p       *parser.Packet
+	emitter bool
 }
 
 // applyFences is called with fenceMu held for each delivered entry: it
@@ -55,7 +58,7 @@ func (a *streamsAdapter) applyFences(id string, p *parser.Packet, wopts wire.Opt
 			delete(a.fences, sid)
 		case !f.joined:
 			if wire.IncludePacket(f.rooms, wopts) {
-				f.buffer = append(f.buffer, fencedPacket{eid, p})
+				f.buffer = append(f.buffer, fencedPacket{id: eid, p: p})
 			}
 		case !f.skipUpTo.less(eid):
 			opts.Except = append(slices.Clip(opts.Except), sid)
@@ -83,7 +86,16 @@ func (a *streamsAdapter) AddAll(id string, rooms []string) {
 	out := f.missed
 	f.skipUpTo = f.lastMissed
 	for _, b := range f.buffer {
-		if f.lastMissed.less(b.id) {
+		switch {
+		case b.emitter:
+			// not in the stream, so not among the missed: written after
+			// them, its offset the last entry written before it
+			off := b.id
+			if off.less(f.lastMissed) {
+				off = f.lastMissed
+			}
+			out = append(out, fencedPacket{id: off, p: withArg(b.p, off.String())})
+		case f.lastMissed.less(b.id):
 			out = append(out, b)
 			f.skipUpTo = b.id
 		}
@@ -229,7 +241,7 @@ func (a *streamsAdapter) readMissed(ctx context.Context, rooms []string, offset 
 				last = id
 			}
 			if p := a.replayable(en, rooms); p != nil {
-				out = append(out, fencedPacket{last, p})
+				out = append(out, fencedPacket{id: last, p: p})
 			}
 		}
 		if len(entries) < restoreCount {

@@ -30,8 +30,12 @@ const idleTimeout = 15 * time.Second
 // state tracking (logs, metrics, readiness) and a health check that
 // replaces a connection that stopped answering PINGs.
 type subscriber struct {
-	newPS  func() *redis.PubSub
-	onMsg  func(channel string, payload []byte)
+	newPS func() *redis.PubSub
+	// onMsg receives each message; pattern is the PSUBSCRIBE pattern it
+	// matched, "" for a SUBSCRIBE/SSUBSCRIBE channel. A message on a
+	// channel that is subscribed and also matches a pattern arrives twice,
+	// once each way.
+	onMsg  func(channel, pattern string, payload []byte)
 	onUp   func(first bool, downFor time.Duration)
 	onDown func(err error)
 	// onRedisErr is called when Redis answers a subscription with an error
@@ -213,7 +217,7 @@ func (s *subscriber) run() {
 				everUp = true
 			}
 		case *redis.Message:
-			s.onMsg(m.Channel, []byte(m.Payload))
+			s.onMsg(m.Channel, m.Pattern, []byte(m.Payload))
 		case *redis.Pong:
 			pingPending = false
 		}

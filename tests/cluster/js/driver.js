@@ -3,7 +3,10 @@
 // of ../testserver and node-server.js. Prints "PASS name" / "FAIL name:
 // why" per check and a final "summary passed=N failed=M" line; exits 1 on
 // failure.
-// Usage: node driver.js '{"servers":[{"name","url"}],"redis":"redis://..","emitter":true}'
+// Usage: node driver.js '{"servers":[{"name","url"}],"redis":"redis://..","mode":"classic","emitter":true}'
+// With mode "streams" the servers are hub processes (only the hub's client
+// contract: join, publish) with connection state recovery on, and the
+// scenario is @socket.io/redis-emitter's (emitterIntoStreams).
 "use strict";
 const nm = require("./nm");
 const { io } = nm("socket.io-client");
@@ -79,12 +82,12 @@ function eq(a, b, what) {
 }
 
 class Client {
-  constructor(name, server) {
+  constructor(name, server, opts = {}) {
     this.name = name;
     this.server = server;
     this.events = [];
     this.disconnectReason = null;
-    this.socket = io(server.url, { transports: ["websocket"], reconnection: false, forceNew: true });
+    this.socket = io(server.url, { transports: ["websocket"], reconnection: false, forceNew: true, ...opts });
     this.socket.onAny((event, ...args) => {
       const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
       this.events.push({ event, args });
@@ -105,6 +108,9 @@ class Client {
   got(event) {
     return this.events.find((e) => e.event === event);
   }
+  all(event) {
+    return this.events.filter((e) => e.event === event);
+  }
   async join(room) {
     const res = await this.socket.timeout(5000).emitWithAck("join", room);
     if (!res || res.ok !== true) throw new Error("join failed");
@@ -114,7 +120,125 @@ class Client {
   }
 }
 
+function finish() {
+  log(`summary passed=${passed} failed=${failed}`);
+  process.exit(failed ? 1 : 0);
+}
+
+const OFFSET = /^\d+-\d+$/;
+
+// emitterIntoStreams: hub replicas in streams mode with recovery on, and
+// @socket.io/redis-emitter publishing into them. Stream events (publish)
+// carry their entry id as last argument; emitter events carry the id of
+// the last entry their replica delivered, so a client's offset stays one
+// it can recover from.
+async function emitterIntoStreams() {
+  const n = servers.length;
+  const A = new Client("A", servers[0], { reconnection: true, reconnectionDelay: 1500, randomizationFactor: 0 });
+  const B = new Client("B", servers[1 % n]);
+  const C = new Client("C", servers[2 % n]);
+  const X = new Client("X", servers[1 % n]);
+  const P = new Client("P", servers[2 % n]); // publishes stream events
+  const all = [A, B, C, X, P];
+  const inRoom = [A, B, C];
+  await Promise.all(all.map((c) => c.connected()));
+  await A.join("room");
+  await B.join("room");
+  await B.join("vip");
+  await C.join("room");
+  const publish = async (event, payload) => {
+    const res = await P.socket.timeout(5000).emitWithAck("publish", "room", event, payload);
+    if (!res || res.ok !== true) throw new Error("publish " + event + ": " + JSON.stringify(res));
+  };
+  const { Emitter } = nm("@socket.io/redis-emitter");
+  const { createClient } = nm("redis");
+  const redis = createClient({ url: cfg.redis });
+  await redis.connect();
+  const emitter = new Emitter(redis);
+  let s1;
+
+  await check("a stream event reaches the room with its offset", async () => {
+    await publish("s1", { n: 1 });
+    for (const c of inRoom) await waitFor(`${c.name} gets s1`, () => c.got("s1"));
+    s1 = A.got("s1").args[1];
+    if (!OFFSET.test(s1)) throw new Error("s1 offset " + JSON.stringify(s1));
+    for (const c of inRoom) eq(c.got("s1").args, [{ n: 1 }, s1], `${c.name} s1`);
+  });
+
+  await check("emitter io.emit, to(room), except, to(socket id), socketsJoin reach each client once", async () => {
+    emitter.emit("e-all", "hello");
+    emitter.to("room").emit("e-room", 1, { x: true }, Buffer.from([9]));
+    emitter.to("room").except("vip").emit("e-except");
+    emitter.to(X.socket.id).emit("e-direct");
+    emitter.to(["room", "vip"]).emit("e-rooms");
+    emitter.in("vip").socketsJoin("joined");
+    emitter.to("joined").emit("e-joined"); // after the join: one connection, one order
+    emitter.volatile.emit("e-volatile");
+    emitter.emit("e-end");
+    for (const c of all) await waitFor(`${c.name} gets e-end`, () => c.got("e-end"));
+    const want = {
+      A: ["e-all", "e-room", "e-except", "e-rooms", "e-volatile", "e-end"],
+      B: ["e-all", "e-room", "e-rooms", "e-joined", "e-volatile", "e-end"],
+      C: ["e-all", "e-room", "e-except", "e-rooms", "e-volatile", "e-end"],
+      X: ["e-all", "e-direct", "e-volatile", "e-end"],
+      P: ["e-all", "e-volatile", "e-end"],
+    };
+    for (const c of all) {
+      eq(c.events.map((e) => e.event).filter((e) => e.startsWith("e-")), want[c.name], `${c.name} events`);
+    }
+    // every replica delivered s1 last: that is the offset emitter events carry
+    for (const c of all) eq(c.got("e-all").args, ["hello", s1], `${c.name} e-all args`);
+    for (const c of inRoom) {
+      const ev = c.got("e-room");
+      eq(ev.args.slice(0, 2), [1, { x: true }], `${c.name} e-room args`);
+      eq([...new Uint8Array(ev.args[2])], [9], `${c.name} e-room binary`);
+      eq(ev.args[3], s1, `${c.name} e-room offset`);
+    }
+    eq(A.got("e-volatile").args, [], "volatile events carry no offset");
+  });
+
+  await check("recovery after an emitter event replays exactly the missed stream events", async () => {
+    emitter.to("room").emit("e-last", "not-an-offset");
+    await waitFor("A gets e-last", () => A.got("e-last"));
+    eq(A.got("e-last").args, ["not-an-offset", s1], "e-last args");
+    const reconnected = new Promise((resolve) => A.socket.once("connect", resolve));
+    // the transport dies ("forced close" on the client, "transport close"
+    // on the hub, which keeps the session); the client reconnects after 1.5 s
+    A.socket.io.engine.close();
+    await waitFor("A disconnected", () => A.disconnectReason !== null);
+    await publish("s2", 2);
+    emitter.to("room").emit("e-missed");
+    await publish("s3", 3);
+    for (const c of [B, C]) await waitFor(`${c.name} gets s3`, () => c.got("s3"));
+    await reconnected;
+    eq(A.socket.recovered, true, "socket.recovered");
+    await waitFor("A gets s3", () => A.got("s3"));
+    eq(A.all("s1").length, 1, "s1 is not replayed");
+    eq([A.all("s2").length, A.all("s3").length], [1, 1], "s2 and s3 once");
+    eq(A.got("s2").args, [2, C.got("s2").args[1]], "s2 with its entry id");
+    eq(A.got("s3").args, [3, C.got("s3").args[1]], "s3 with its entry id");
+    if (A.got("e-missed")) throw new Error("an emitter event was replayed (it is not in the stream)");
+    emitter.to("room").emit("e-after");
+    await waitFor("A gets e-after", () => A.got("e-after"));
+    eq(A.got("e-after").args, [C.got("s3").args[1]], "e-after carries s3's offset");
+  });
+
+  await check("emitter disconnectSockets", async () => {
+    emitter.in("vip").disconnectSockets(true);
+    await waitFor("B disconnected", () => B.disconnectReason !== null);
+    eq(B.disconnectReason, "io server disconnect", "reason");
+    await publish("s4", 4);
+    for (const c of [A, C]) await waitFor(`${c.name} gets s4`, () => c.got("s4"));
+    if (C.disconnectReason || X.disconnectReason || P.disconnectReason) throw new Error("a socket outside vip was disconnected");
+  });
+
+  await redis.quit();
+  for (const c of all) c.socket.close();
+  finish();
+}
+
 async function main() {
+  if (cfg.mode === "streams") return emitterIntoStreams();
   const n = servers.length;
   // A on server 0, B (and X) on server 1, C on server 2 (or the last server)
   const A = new Client("A", servers[0]);
@@ -254,8 +378,7 @@ async function main() {
   });
 
   for (const c of all) c.socket.close();
-  log(`summary passed=${passed} failed=${failed}`);
-  process.exit(failed ? 1 : 0);
+  finish();
 }
 
 main().catch((e) => {
