@@ -47,8 +47,9 @@ func offlineCluster(t testing.TB, mode Mode) *Cluster {
 	return c
 }
 
-// FuzzOnMessage feeds arbitrary payloads on every channel of a classic and
-// a sharded namespace adapter with local sockets: no input may panic
+// FuzzOnMessage feeds arbitrary payloads on every channel of a classic, a
+// sharded and a streams namespace adapter (its pub/sub side, emitter
+// channels included) with local sockets: no input may panic
 // (bad input from Redis is dropped, never crashes the replica).
 func FuzzOnMessage(f *testing.F) {
 	files, _ := filepath.Glob("wire/testdata/*.txt")
@@ -84,7 +85,10 @@ func FuzzOnMessage(f *testing.F) {
 		f.Fatal(err)
 	}
 	cns.ad, sns.ad = ca, sa
-	for _, ns := range []*fakeNS{cns, sns} {
+	stns := newFakeNS("/")
+	st := offlineStreamsEmitter(f, stns)
+	stns.ad = st
+	for _, ns := range []*fakeNS{cns, sns, stns} {
 		ns.sseAck = func(args []any) []any { return args }
 		ns.connect("4I8YVTlWllZacGFnAAAA", "room1", "r2")
 		ns.connect("ABCDEFGHIJKLMNOPQRST", "room9")
@@ -96,5 +100,10 @@ func FuzzOnMessage(f *testing.F) {
 		}
 		sa.onMessage(sa.channel, b)
 		sa.onMessage(sa.respChannel, b)
+		st.resetFences()
+		for _, ch := range []string{st.channel, st.respChannel, st.reqChannel} {
+			st.onMessage(ch, b)
+		}
+		st.onPatternMessage(st.channel+"room1#", b)
 	})
 }

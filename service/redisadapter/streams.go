@@ -150,6 +150,11 @@ func (a *streamsAdapter) onEntry(id string, e wire.StreamEntry) {
 	if m.NSP != a.name {
 		return
 	}
+	if m.Type == wire.MsgBroadcast && !validEvent(m.Packet) {
+		a.c.m.malformed.Inc()
+		a.c.log.Debug("redisadapter: streams: ignoring an entry that is not a valid EVENT", "id", id)
+		return
+	}
 	if m.Type == wire.MsgBroadcast && m.RequestID == "" {
 		a.deliver(id, m) // own broadcasts too: see the type comment
 		return
@@ -183,6 +188,10 @@ func (a *streamsAdapter) deliver(id string, m wire.ClusterMessage) {
 func (a *streamsAdapter) onClusterMessage(m wire.ClusterMessage) {
 	if m.Type.IsResponse() {
 		a.onResponse(m)
+		return
+	}
+	if m.Type == wire.MsgBroadcast && !validEvent(m.Packet) {
+		a.c.m.malformed.Inc() // every receiving client would drop its connection
 		return
 	}
 	a.onRequest(m)

@@ -33,7 +33,11 @@ import (
 // pattern matches "<prefix>#<nsp>#" and the response channels too:
 // onPatternMessage keeps only emitter broadcasts on room channels, so
 // every message is handled once. The replicas' responses (maps) that the
-// pattern brings are dropped on their first byte.
+// pattern brings are dropped on their first byte; that is the price of the
+// pattern: every replica receives every response of the cluster (measured
+// with three replicas: a broadcast with acks to 200 sockets of replica A
+// sent from B made the uninvolved replica C receive 204 messages instead
+// of about 2).
 //
 // Offsets: with recovery on, socket.io-client takes the last string
 // argument of any event as its offset. An emitter event without one would

@@ -454,3 +454,33 @@ func TestStreamsEmitterDuringRestore(t *testing.T) {
 		t.Errorf("other socket got %+v, want right-after with offset %s", g[4], from)
 	}
 }
+
+// offlineStreamsEmitter is a streams namespace adapter without its stream
+// core, on an offline Cluster: enough for what arrives over pub/sub
+// (ephemeral messages, responses, redis-emitter's channels), with recovery
+// on and a socket being restored, so the fence paths run too.
+func offlineStreamsEmitter(tb testing.TB, ns *fakeNS) *streamsAdapter {
+	tb.Helper()
+	c := offlineCluster(tb, ModeStreams)
+	a := &streamsAdapter{window: time.Minute, fences: map[string]*fence{}}
+	err := a.initMsg(c, ns, wire.ClusterMessage.EncodeMsgpack, "malformed", func(wire.ClusterMessage) {}, nil, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a.reqChannel = wire.RequestChannel(c.cfg.Prefix, a.name)
+	a.delivered = "1-1"
+	a.resetFences()
+	return a
+}
+
+// resetFences sets one socket being restored (into room1) and one
+// restored already (joined) with entries beyond the delivered one.
+func (a *streamsAdapter) resetFences() {
+	a.fenceMu.Lock()
+	defer a.fenceMu.Unlock()
+	const restoring, joined = "restoringAAAAAAAAAAA", "4I8YVTlWllZacGFnAAAA"
+	a.fences = map[string]*fence{
+		restoring: {sid: restoring, rooms: []string{"room1"}, created: time.Now(), restored: true},
+		joined:    {sid: joined, created: time.Now(), restored: true, joined: true, skipUpTo: streamID{5, 0}},
+	}
+}

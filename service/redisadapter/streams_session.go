@@ -269,7 +269,7 @@ func (a *streamsAdapter) replayable(en redis.XMessage, rooms []string) *parser.P
 		return nil
 	}
 	m, err := e.Message()
-	if err != nil || m.RequestID != "" || m.Opts.Volatile() || !wire.IncludePacket(rooms, m.Opts) {
+	if err != nil || m.RequestID != "" || m.Opts.Volatile() || !validEvent(m.Packet) || !wire.IncludePacket(rooms, m.Opts) {
 		return nil
 	}
 	p := packetFromWire(m.Packet)

@@ -357,6 +357,9 @@ func TestStreamsMalformedEntries(t *testing.T) {
 		{"uid", "x", "nsp", "/", "type", "3", "data", "!!!"},
 		{"uid", "x", "nsp", "/", "type", "x"},
 		{"uid", "x", "nsp", "/", "type", "3", "data", `{"packet":{"type":2,"data":"x"}}`},
+		// decodable, but not an EVENT a client accepts
+		{"uid", "x", "nsp", "/", "type", "3", "data", `{"packet":{"type":2,"data":[]},"opts":{"rooms":[],"except":[],"flags":{}}}`},
+		{"uid", "x", "nsp", "/", "type", "3", "data", `{"packet":{"type":2,"data":["connect"]},"opts":{"rooms":[],"except":[],"flags":{}}}`},
 		{"nothing", "here"},
 	} {
 		if err := rdb(t).XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: vals}).Err(); err != nil {
