@@ -24,7 +24,9 @@ import (
 // broadcast once, from its own replica. Nothing goes to the stream (there
 // is no way to elect the one replica that would append a message without
 // an id of its own), so an emitter broadcast is not replayed to a client
-// that recovers after missing it.
+// that recovers after missing it. A Node replica on
+// @socket.io/redis-streams-adapter ignores these messages (an array has no
+// nsp), so its clients do not get them.
 //
 // Channels: "<prefix>#<nsp>#" is already subscribed for the ephemeral
 // ClusterMessages (msgpack maps, told apart from the emitter's arrays by
