@@ -2,7 +2,9 @@
 // adapter: real redis-server, Go replicas (testserver, built on socketio +
 // redisadapter), Node replicas (npm socket.io + @socket.io/redis-adapter),
 // @socket.io/redis-emitter, and the real socket.io-client, all in separate
-// processes on loopback. The scenario driver is js/driver.js; the Go tests
+// processes on loopback. TestEmitterIntoStreamsHubs runs the hub binary
+// itself (service/cmd/hub, default streams mode, recovery on) under the
+// emitter. The scenario driver is js/driver.js; the Go tests
 // start the processes, run the driver and check its verdicts.
 //
 // Node packages are resolved from <repo>/tests/node/node_modules. When node
