@@ -484,3 +484,39 @@ func (a *streamsAdapter) resetFences() {
 		joined:    {sid: joined, created: time.Now(), restored: true, joined: true, skipUpTo: streamID{5, 0}},
 	}
 }
+
+// TestStreamsEmitterOffsetOfALaterNamespace: a namespace created after the
+// reader passed entries, or a replica started on a non-empty stream,
+// starts from the last of them, so its first emitter events carry an
+// offset (nothing before it was delivered to its sockets).
+func TestStreamsEmitterOffsetOfALaterNamespace(t *testing.T) {
+	t.Parallel()
+	nodes := streamsCluster(t, 1, time.Minute)
+	nd := nodes[0]
+	ctx := context.Background()
+	s := nd.ns.connect("sAAAAAAAAAAAAAAAAAAA", "r")
+	_ = nd.ad.Broadcast(ctx, event("e1"), adapter.BroadcastOptions{Rooms: []string{"r"}})
+	eventually(t, "e1", func() bool { return len(s.events()) == 1 })
+	last := receivedBy(s, true)[0].offset
+	chat := newFakeNS("/chat")
+	ad, err := nd.c.NewAdapter(chat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ad.Close() })
+	sa := ad.(*streamsAdapter)
+	sa.fenceMu.Lock()
+	got := sa.delivered
+	sa.fenceMu.Unlock()
+	if got != last {
+		t.Errorf("/chat starts at %q, want the last entry read, %q", got, last)
+	}
+	// a replica started on a non-empty stream starts from its last entry
+	late := newStreamsNode(t, nd.c.cfg.Prefix, time.Minute)
+	late.ad.fenceMu.Lock()
+	got = late.ad.delivered
+	late.ad.fenceMu.Unlock()
+	if got != last {
+		t.Errorf("a replica started later starts at %q, want %q", got, last)
+	}
+}
