@@ -10,7 +10,7 @@
 # hub (interleaved, so both see the same noise) and samples the whole machine
 # with `perf record -a -g` (cpu-clock) for 15 s of the 20 s phase. The samples
 # of the server PIDs (from the load tool's JSON) are split by their call
-# chains: a sample under ksys_write/do_writev is the send path. The split is
+# chains: a sample under ksys_write, do_writev or __sys_sendto is the send path. The split is
 # then applied to the load tool's CPU per delivery (utime+stime of the server
 # PIDs ÷ deliveries). Needs: what bench.sh needs, perf (Debian linux-perf), python3.
 set -euo pipefail
@@ -55,7 +55,7 @@ python3 - "$out" <<'EOF'
 import glob, json, os, sys
 
 out = sys.argv[1]
-SEND = ("ksys_write", "do_writev")
+SEND = ("ksys_write", "do_writev", "__sys_sendto")
 TCP = ("tcp_sendmsg",)
 
 def split(d):
@@ -93,7 +93,7 @@ for d in sorted(glob.glob(os.path.join(out, "r*-*"))):
     rows.append((os.path.basename(d), cpu, total, f, cpu * f, cpu * t, cpu * (1 - f)))
 
 with open(os.path.join(out, "summary.md"), "w") as fh:
-    fh.write("| round-server | CPU µs/delivery | server samples | in write/writev | µs/delivery in write/writev | of it in tcp_sendmsg | µs/delivery outside |\n")
+    fh.write("| round-server | CPU µs/delivery | server samples | in send syscalls | µs/delivery in send syscalls | of it in tcp_sendmsg | µs/delivery outside |\n")
     fh.write("|---|---|---|---|---|---|---|\n")
     for name, cpu, total, f, send_us, tcp_us, rest in rows:
         fh.write(f"| {name} | {cpu:.2f} | {total} | {f*100:.1f} % | {send_us:.2f} | {tcp_us:.2f} | {rest:.2f} |\n")
