@@ -130,8 +130,12 @@ func TestHubProbesAndPorts(t *testing.T) {
 			t.Errorf("%s = %q, want %q", path, got, v)
 		}
 	}
-	if env := containerEnv(d, c); env["HUB_ADDR"] != ":3000" {
+	env := containerEnv(d, c)
+	if env["HUB_ADDR"] != ":3000" {
 		t.Errorf("HUB_ADDR = %q, the probes target port 3000", env["HUB_ADDR"])
+	}
+	if env["GOMEMLIMIT"] != "241591860" { // 90 % of 256Mi, in bytes
+		t.Errorf("GOMEMLIMIT = %q, want 90 %% of the 256Mi limit", env["GOMEMLIMIT"])
 	}
 	svc := get(t, rec, tService, HubName)
 	if svc.Value("spec.ports[0].targetPort") != HubPortName {
@@ -451,6 +455,12 @@ func TestComponentArgErrors(t *testing.T) {
 			_, err := NewEdge(ctx, "e", &EdgeArgs{Namespace: pulumi.String("n"), Host: "h.example.com", ServiceName: pulumi.String("s")})
 			return err
 		}, "needs an issuer"},
+		{"hub memory not a quantity", func(ctx *pulumi.Context) error {
+			a := hubArgs()
+			a.Memory = "lots"
+			_, err := NewHub(ctx, "h", a)
+			return err
+		}, "not a positive Kubernetes quantity"},
 		{"image without repository", func(ctx *pulumi.Context) error { _, err := NewImage(ctx, "i", &ImageArgs{}); return err }, "Repository is required"},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 // DrainMargin is the slack added on top of preStop delay + drain window in
@@ -122,6 +123,10 @@ func NewHub(ctx *pulumi.Context, name string, args *HubArgs, opts ...pulumi.Reso
 	if a.Memory == "" {
 		a.Memory = "256Mi"
 	}
+	memLimit, err := resource.ParseQuantity(a.Memory)
+	if err != nil || memLimit.Sign() <= 0 {
+		return nil, fmt.Errorf("components: Hub: Memory %q is not a positive Kubernetes quantity", a.Memory)
+	}
 	h := &Hub{}
 	if err := ctx.RegisterComponentResource(componentType+"Hub", name, h, opts...); err != nil {
 		return nil, err
@@ -182,7 +187,7 @@ func NewHub(ctx *pulumi.Context, name string, args *HubArgs, opts ...pulumi.Reso
 					Labels:      labels,
 					Annotations: podAnnotations(secretData),
 				},
-				Spec: hubPodSpec(a, append(append(hubPlainEnv(a.Settings), caEnv(a)...), secretEnv...)),
+				Spec: hubPodSpec(a, append(append(append(hubPlainEnv(a.Settings), runtimeEnv(memLimit)...), caEnv(a)...), secretEnv...)),
 			},
 		},
 	}, parent, pulumi.DependsOn(deps))
@@ -315,6 +320,22 @@ func hubSecretEnv(s HubSecrets) (pulumi.StringMap, corev1.EnvVarArray) {
 		})
 	}
 	return data, env
+}
+
+// GoMemLimitPercent is the share of the container's memory limit given to
+// the Go runtime as GOMEMLIMIT: near the limit the GC works harder instead
+// of the kernel killing the pod; the rest is headroom for memory the Go
+// runtime does not count (thread stacks outside the heap, the binary).
+const GoMemLimitPercent = 90
+
+// runtimeEnv sets GOMEMLIMIT to GoMemLimitPercent of the memory limit, in
+// bytes. (GOMAXPROCS is left to the runtime: Go 1.25+ follows a cgroup CPU
+// limit when one is set; the kit sets a CPU request only.)
+func runtimeEnv(limit resource.Quantity) corev1.EnvVarArray {
+	b := limit.Value() / 100 * GoMemLimitPercent
+	return corev1.EnvVarArray{&corev1.EnvVarArgs{
+		Name: pulumi.String("GOMEMLIMIT"), Value: pulumi.String(strconv.FormatInt(b, 10)),
+	}}
 }
 
 func caEnv(a HubArgs) corev1.EnvVarArray {

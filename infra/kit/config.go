@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/hubkit/hubkit/infra/components"
 )
@@ -300,10 +301,10 @@ func Parse(src Source) (Config, error) {
 	if c.CABundleConfigMap != "" && !dnsName(c.CABundleConfigMap) {
 		p.fail("caBundleConfigMap", "%q is not a ConfigMap name", c.CABundleConfigMap)
 	}
-	c.HubCPU = p.str("hubCpu", "250m")
-	c.HubMemory = p.str("hubMemory", "256Mi")
-	c.RedisCPU = p.str("redisCpu", "100m")
-	c.RedisMemory = p.str("redisMemory", "256Mi")
+	c.HubCPU = p.quantity("hubCpu", "250m")
+	c.HubMemory = p.quantity("hubMemory", "256Mi")
+	c.RedisCPU = p.quantity("redisCpu", "100m")
+	c.RedisMemory = p.quantity("redisMemory", "256Mi")
 	return c, p.err()
 }
 
@@ -327,6 +328,16 @@ func (p *parser) err() error {
 func (p *parser) ok(key string) bool {
 	_, ok := p.src.Get(key)
 	return ok
+}
+
+// quantity reads a positive Kubernetes resource quantity ("250m", "512Mi").
+func (p *parser) quantity(key, def string) string {
+	v := p.str(key, def)
+	if q, err := resource.ParseQuantity(v); err != nil || q.Sign() <= 0 {
+		p.fail(key, "%q is not a positive Kubernetes quantity (e.g. 250m, 512Mi)", v)
+		return def
+	}
+	return v
 }
 
 func (p *parser) str(key, def string) string {

@@ -131,6 +131,8 @@ func TestParseErrors(t *testing.T) {
 		{"short jwt secret in prod", func(m map[string]string) { m["jwtSecret"] = "too-short" }, "jwtSecret", "at least 32"},
 		{"bad duration", func(m map[string]string) { m["drainWindow"] = "soon" }, "drainWindow", "not a duration"},
 		{"bad client rate", func(m map[string]string) { m["clientRate"] = "fast" }, "clientRate", "events per second"},
+		{"bad hub memory", func(m map[string]string) { m["hubMemory"] = "lots" }, "hubMemory", "Kubernetes quantity"},
+		{"zero redis cpu", func(m map[string]string) { m["redisCpu"] = "0" }, "redisCpu", "Kubernetes quantity"},
 		{"negative client rate", func(m map[string]string) { m["clientRate"] = "-1" }, "clientRate", "events per second"},
 		{"burst without rate", func(m map[string]string) { m["clientBurst"] = "10" }, "clientBurst", "without clientRate"},
 		{"negative burst", func(m map[string]string) { m["clientRate"] = "5"; m["clientBurst"] = "-1" }, "clientBurst", "negative"},

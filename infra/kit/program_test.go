@@ -258,7 +258,8 @@ func TestHubEnvFromConfig(t *testing.T) {
 		"HUB_PING_TIMEOUT": "20s", "HUB_MAX_PAYLOAD": "1000000", "HUB_WRITE_QUEUE": "1024",
 		"HUB_LOG_LEVEL": "info", "HUB_ALLOWED_ORIGINS": "https://rt.example.com",
 		"HUB_CLIENT_RATE": "2.5", "HUB_CLIENT_BURST": "10",
-		"REDIS_URL": "secret:hubkit-hub/redis-url", "HUB_REPLICA_ID": "field:metadata.name", "HUB_API_KEY": "secret:hubkit-hub/api-key",
+		"GOMEMLIMIT": "241591860", // 90 % of the default 256Mi limit
+		"REDIS_URL":  "secret:hubkit-hub/redis-url", "HUB_REPLICA_ID": "field:metadata.name", "HUB_API_KEY": "secret:hubkit-hub/api-key",
 		"HUB_JWT_SECRET": "secret:hubkit-hub/jwt-secret",
 	}
 	for k, v := range want {
