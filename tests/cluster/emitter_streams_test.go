@@ -1,14 +1,12 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,46 +66,12 @@ func startHub(t *testing.T, bin, redisURL, name string) *server {
 	}
 	cmd.Env = append(cmd.Env, "REDIS_URL="+redisURL, "HUB_ADDR=127.0.0.1:0", "HUB_RECOVERY_WINDOW=2m",
 		"HUB_DRAIN_WINDOW=1s")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{Name: name, cmd: cmd, logs: &lineLog{}}
-	addr := make(chan string, 1)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.logs.add(line)
-			if m := hubListening.FindStringSubmatch(line); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
+	return startCmd(t, name, cmd, func(line string) (string, bool) {
+		if m := hubListening.FindStringSubmatch(line); m != nil {
+			return "http://" + m[1], true
 		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		wg.Wait()
-		if t.Failed() {
-			t.Logf("--- %s output:\n%s", name, s.logs)
-		}
+		return "", false
 	})
-	select {
-	case a := <-addr:
-		s.URL = "http://" + a
-	case <-time.After(20 * time.Second):
-		t.Fatalf("%s did not start:\n%s", name, s.logs)
-	}
-	return s
 }
 
 // waitEmitterSubs waits until n servers listen to the emitter's channels:

@@ -80,7 +80,16 @@ func (l *lineLog) String() string {
 // process is killed by PID at cleanup.
 func start(t *testing.T, name string, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(args[0], args[1:]...)
+	return startCmd(t, name, exec.Command(args[0], args[1:]...), func(line string) (string, bool) {
+		return strings.CutPrefix(line, "LISTEN ")
+	})
+}
+
+// startCmd starts cmd, keeps its output (both streams) for the failure
+// log, and waits until ready recognises a line giving the server's URL.
+// The process is killed by PID at cleanup.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd, ready func(line string) (url string, ok bool)) *server {
+	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -93,28 +102,25 @@ func start(t *testing.T, name string, args ...string) *server {
 		t.Fatal(err)
 	}
 	s := &server{Name: name, cmd: cmd, logs: &lineLog{}}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			s.logs.add(sc.Text())
-		}
-	}()
 	urlCh := make(chan string, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			line := sc.Text()
-			if u, ok := strings.CutPrefix(line, "LISTEN "); ok {
-				urlCh <- u
+	var wg sync.WaitGroup
+	for _, r := range []io.Reader{stdout, stderr} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sc := bufio.NewScanner(r)
+			for sc.Scan() {
+				line := sc.Text()
+				if u, ok := ready(line); ok {
+					select {
+					case urlCh <- u:
+					default:
+					}
+				}
+				s.logs.add(line)
 			}
-			s.logs.add(line)
-		}
-	}()
+		}()
+	}
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
