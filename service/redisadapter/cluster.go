@@ -99,6 +99,9 @@ func New(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	c.pub = newPublisher(c.client, cfg.PublishQueue, cfg.MaxBatch, c.m, c.log)
 	c.goTracked(c.subWorker)
+	if opt := sentinelURLOptions(cfg.URL); c.ownsClient && opt != nil {
+		c.watchSentinels(opt)
+	}
 	c.log.Info("redisadapter: connected", "mode", string(cfg.Mode), "prefix", cfg.Prefix)
 	return c, nil
 }

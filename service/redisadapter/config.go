@@ -60,7 +60,9 @@ var (
 type Config struct {
 	// Client is the Redis client to use (a *redis.Client, *redis.ClusterClient
 	// or failover client). It is not closed by Cluster.Close. Either Client
-	// or URL is required.
+	// or URL is required. A failover client given here is not watched for
+	// +switch-master (sentinel.go): its subscriptions move to a new master
+	// only when their connection breaks; a sentinel URL is.
 	Client redis.UniversalClient
 	// URL is parsed by NewClient when Client is nil (REDIS_URL); the client
 	// it creates is closed by Cluster.Close.
@@ -139,8 +141,12 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 	}
 	q := u.Query()
 	switch {
-	case u.Scheme == "redis-sentinel" || u.Scheme == "rediss-sentinel" || q.Has("master_name"):
-		return newSentinelClient(u)
+	case isSentinelURL(u):
+		opt, err := failoverOptions(u)
+		if err != nil {
+			return nil, err
+		}
+		return redis.NewFailoverClient(opt), nil
 	case strings.Contains(u.Host, ",") || q.Get("cluster") == "true" || q.Has("addr"):
 		// go-redis' cluster URL names one host and the others as addr=
 		// parameters; also accept the common "host1:p1,host2:p2" form.
@@ -166,7 +172,12 @@ func NewClient(rawURL string) (redis.UniversalClient, error) {
 	return nil, fmt.Errorf("redisadapter: REDIS_URL: unsupported scheme %q", u.Scheme)
 }
 
-func newSentinelClient(u *url.URL) (redis.UniversalClient, error) {
+func isSentinelURL(u *url.URL) bool {
+	return u.Scheme == "redis-sentinel" || u.Scheme == "rediss-sentinel" || u.Query().Has("master_name")
+}
+
+// failoverOptions parses a sentinel REDIS_URL (see NewClient).
+func failoverOptions(u *url.URL) (*redis.FailoverOptions, error) {
 	q := u.Query()
 	opt := &redis.FailoverOptions{SentinelAddrs: strings.Split(u.Host, ",")}
 	path := strings.Trim(u.Path, "/")
@@ -197,5 +208,5 @@ func newSentinelClient(u *url.URL) (redis.UniversalClient, error) {
 	if u.Scheme == "rediss-sentinel" {
 		opt.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	return redis.NewFailoverClient(opt), nil
+	return opt, nil
 }

@@ -38,7 +38,10 @@
 // itself once the subscription is re-established. Ready reports true once
 // the first subscription was confirmed and stays true through later Redis
 // outages, so a Redis blink does not take every replica out of service;
-// Connected reports the live state.
+// Connected reports the live state. With a sentinel REDIS_URL the Cluster
+// also follows +switch-master on the sentinels and moves its subscription
+// connections to the new master (go-redis moves only its pooled
+// connections; see sentinel.go).
 //
 // Wiring (as service/cmd/hub does it):
 //

@@ -121,6 +121,11 @@ func (s *subscriber) pubsub() *redis.PubSub {
 func (s *subscriber) replace(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	select {
+	case <-s.stop: // closed: close has closed s.ps or will, under mu
+		return
+	default:
+	}
 	_ = s.ps.Close()
 	s.ps = s.newPS()
 	for kind, set := range s.subs {
