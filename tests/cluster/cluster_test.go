@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 )
@@ -132,32 +131,13 @@ func TestRedisRestart(t *testing.T) {
 				t.Fatal(err)
 			}
 			back := time.Now()
-			var gap time.Duration
 			deadline := back.Add(10 * time.Second)
-			for i := 0; gap == 0; i++ {
-				if time.Now().After(deadline) {
-					t.Fatal("cross-replica delivery did not resume within 10s")
-				}
-				if err := emit(a, fmt.Sprintf("after-%d", i)); err != nil {
-					t.Fatalf("emit after restart: %v", err)
-				}
-				wait := time.After(20 * time.Millisecond)
-			drain:
-				for {
-					select {
-					case ev, ok := <-l.events:
-						if !ok {
-							t.Fatal("listener exited")
-						}
-						if strings.HasPrefix(ev, "recv after-") {
-							gap = time.Since(back)
-							break drain
-						}
-					case <-wait:
-						break drain
-					}
-				}
+			at := emitUntil(t, l, "after", func() bool { return time.Now().After(deadline) },
+				func(i int) error { return emit(a, fmt.Sprintf("after-%d", i)) })
+			if at.IsZero() {
+				t.Fatal("cross-replica delivery did not resume within 10s")
 			}
+			gap := at.Sub(back)
 			t.Logf("%s: cross-replica delivery resumed %v after redis-server was back", name, gap)
 			if gap > 2*time.Second {
 				t.Errorf("delivery resumed after %v, want within 2s", gap)
